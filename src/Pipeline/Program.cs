@@ -1,0 +1,15 @@
+using System.CommandLine;
+using Alerts.Pipeline.Commands;
+
+namespace Alerts.Pipeline;
+
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("Alerts: decode, classify and archive astronomical transient alerts (ZTF, Rubin/LSST).");
+        // One line per command; each command lives in Commands/<Name>Command.cs.
+        root.Subcommands.Add(VersionCommand.Create());
+        return await root.Parse(args).InvokeAsync();
+    }
+}
