@@ -1,0 +1,259 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Alerts.Core;
+
+namespace Alerts.Pipeline.Processing;
+
+/// <summary>Knobs of the in-process pipeline. Defaults suit a 2-core broker node.</summary>
+public sealed record PipelineOptions
+{
+    /// <summary>Parallel decode (and preprocessing) workers.</summary>
+    public int DecodeWorkers { get; init; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>Capacity of each bounded channel between stages: the back-pressure limit.</summary>
+    public int ChannelCapacity { get; init; } = 1024;
+
+    /// <summary>Largest inference micro-batch.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>How long the batcher waits to fill a batch before running a partial one.</summary>
+    public TimeSpan MaxBatchWait { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>How often sinks are flushed (made durable) and completed positions reported.</summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>
+/// The one-way flow source → decode → classify → sinks, wired with bounded channels so that a slow stage
+/// pushes back on the ones before it instead of growing memory.
+///
+/// Delivery: a position is reported to <see cref="PositionsDurable"/> only after every sink has flushed the
+/// rows (or dead letters) that came from it. The Kafka service feeds those positions to a per-partition
+/// watermark and commits behind it: at-least-once, nothing skipped.
+/// </summary>
+public sealed class AlertPipeline
+{
+    private readonly Func<IAlertDecoder> _decoderFactory;
+    private readonly IAlertClassifier _classifier;
+    private readonly IReadOnlyList<IClassificationSink> _sinks;
+    private readonly IDeadLetterSink? _deadLetters;
+    private readonly PipelineOptions _options;
+    private readonly List<SourcePosition> _pendingDurable = new();
+    private readonly object _pendingLock = new();
+
+    public AlertPipeline(
+        Func<IAlertDecoder> decoderFactory,
+        IAlertClassifier classifier,
+        IReadOnlyList<IClassificationSink> sinks,
+        IDeadLetterSink? deadLetters,
+        PipelineOptions? options = null)
+    {
+        _decoderFactory = decoderFactory;
+        _classifier = classifier;
+        _sinks = sinks;
+        _deadLetters = deadLetters;
+        _options = options ?? new PipelineOptions();
+    }
+
+    public PipelineStats Stats { get; } = new();
+
+    /// <summary>Raised (on the flushing task) with positions whose results every sink now holds durably.</summary>
+    public event Action<IReadOnlyList<SourcePosition>>? PositionsDurable;
+
+    /// <summary>Raised for each classified batch, after the sinks accepted it (metrics hook).</summary>
+    public event Action<IReadOnlyList<Classification>>? BatchWritten;
+
+    /// <summary>Raised for each dead letter, after the dead-letter sink accepted it (metrics hook).</summary>
+    public event Action<DeadLetter>? DeadLettered;
+
+    /// <summary>Runs until <paramref name="source"/> ends (or cancellation), then drains and flushes everything.</summary>
+    public async Task RunAsync(IAsyncEnumerable<RawAlert> source, CancellationToken cancellationToken = default)
+    {
+        var raw = Channel.CreateBounded<RawAlert>(new BoundedChannelOptions(_options.ChannelCapacity)
+        {
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var decoded = Channel.CreateBounded<DecodedAlert>(new BoundedChannelOptions(_options.ChannelCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+
+        Stats.Start();
+        using var flushCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var flusher = Task.Run(() => FlushPeriodicallyAsync(flushCts.Token), CancellationToken.None);
+
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var alert in source.WithCancellation(cancellationToken).ConfigureAwait(false))
+                {
+                    Stats.Read();
+                    await raw.Writer.WriteAsync(alert, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                raw.Writer.TryComplete();
+            }
+        }, CancellationToken.None);
+
+        var workers = new Task[_options.DecodeWorkers];
+        for (int i = 0; i < workers.Length; i++)
+            workers[i] = Task.Run(() => DecodeLoopAsync(raw.Reader, decoded.Writer, cancellationToken), CancellationToken.None);
+        var allDecoded = Task.WhenAll(workers).ContinueWith(t => decoded.Writer.TryComplete(t.Exception), TaskScheduler.Default);
+
+        var batcher = Task.Run(() => ClassifyLoopAsync(decoded.Reader, cancellationToken), CancellationToken.None);
+
+        try
+        {
+            await Task.WhenAll(reader, allDecoded, batcher).ConfigureAwait(false);
+        }
+        finally
+        {
+            flushCts.Cancel();
+            try { await flusher.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        }
+        // Final flush: everything that reached the sinks becomes durable before we return.
+        await FlushAllAsync(CancellationToken.None).ConfigureAwait(false);
+        Stats.Stop();
+    }
+
+    private async Task DecodeLoopAsync(ChannelReader<RawAlert> input, ChannelWriter<DecodedAlert> output, CancellationToken ct)
+    {
+        var decoder = _decoderFactory();
+        await foreach (var raw in input.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            long start = Stopwatch.GetTimestamp();
+            DecodeResult result;
+            try
+            {
+                result = decoder.Decode(raw);
+            }
+            catch (Exception ex)
+            {
+                // Decoders promise not to throw; if one does, the alert still must not vanish.
+                result = DecodeResult.Failed(new DeadLetter(raw, "decode", "decoder-exception", ex.GetType().Name + ": " + ex.Message, DateTimeOffset.UtcNow));
+            }
+            Stats.AddDecodeTime(Stopwatch.GetElapsedTime(start));
+
+            if (result.Alert is { } alert)
+            {
+                Stats.Decoded(alert.Identity.Survey);
+                await output.WriteAsync(alert, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await DeadLetterAsync(result.DeadLetter!, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task DeadLetterAsync(DeadLetter deadLetter, CancellationToken ct)
+    {
+        Stats.DeadLettered(deadLetter.Reason);
+        if (_deadLetters is not null)
+            await _deadLetters.WriteAsync(deadLetter, ct).ConfigureAwait(false);
+        DeadLettered?.Invoke(deadLetter);
+        MarkWritten(deadLetter.Source.Position);
+    }
+
+    private async Task ClassifyLoopAsync(ChannelReader<DecodedAlert> input, CancellationToken ct)
+    {
+        var batch = new List<DecodedAlert>(_options.BatchSize);
+        while (await input.WaitToReadAsync(ct).ConfigureAwait(false))
+        {
+            // Fill a micro-batch: take what is there, then wait at most MaxBatchWait for the rest.
+            var deadline = Stopwatch.GetTimestamp() + (long)(_options.MaxBatchWait.TotalSeconds * Stopwatch.Frequency);
+            while (batch.Count < _options.BatchSize)
+            {
+                if (input.TryRead(out var next)) { batch.Add(next); continue; }
+                var remaining = deadline - Stopwatch.GetTimestamp();
+                if (remaining <= 0) break;
+                using var waitCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                waitCts.CancelAfter(TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency));
+                try
+                {
+                    if (!await input.WaitToReadAsync(waitCts.Token).ConfigureAwait(false)) break;
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    break;
+                }
+            }
+            if (batch.Count == 0) continue;
+            await ProcessBatchAsync(batch, ct).ConfigureAwait(false);
+            batch.Clear();
+        }
+    }
+
+    private async Task ProcessBatchAsync(List<DecodedAlert> batch, CancellationToken ct)
+    {
+        long start = Stopwatch.GetTimestamp();
+        IReadOnlyList<Classification> results;
+        try
+        {
+            results = _classifier.Classify(batch);
+        }
+        catch (Exception ex)
+        {
+            // A classifier failure dead-letters the batch with its bytes; the service keeps running.
+            foreach (var a in batch)
+                await DeadLetterAsync(new DeadLetter(a.Source, "classify", "classifier-exception", ex.GetType().Name + ": " + ex.Message, DateTimeOffset.UtcNow), ct).ConfigureAwait(false);
+            return;
+        }
+        Stats.AddBatch(batch.Count, Stopwatch.GetElapsedTime(start));
+
+        foreach (var sink in _sinks)
+            await sink.WriteAsync(results, ct).ConfigureAwait(false);
+
+        var now = DateTimeOffset.UtcNow;
+        foreach (var r in results)
+        {
+            Stats.Classified(r, now);
+            MarkWritten(r.Source);
+        }
+        BatchWritten?.Invoke(results);
+    }
+
+    private void MarkWritten(SourcePosition position)
+    {
+        lock (_pendingLock) _pendingDurable.Add(position);
+    }
+
+    private async Task FlushPeriodicallyAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(_options.FlushInterval);
+        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            await FlushAllAsync(ct).ConfigureAwait(false);
+    }
+
+    private readonly SemaphoreSlim _flushGate = new(1, 1);
+
+    /// <summary>Flushes every sink, then reports the positions written before the flush started as durable.</summary>
+    public async Task FlushAllAsync(CancellationToken ct)
+    {
+        await _flushGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            SourcePosition[] written;
+            lock (_pendingLock)
+            {
+                written = _pendingDurable.ToArray();
+                _pendingDurable.Clear();
+            }
+            foreach (var sink in _sinks)
+                await sink.FlushAsync(ct).ConfigureAwait(false);
+            if (_deadLetters is not null)
+                await _deadLetters.FlushAsync(ct).ConfigureAwait(false);
+            if (written.Length > 0)
+                PositionsDurable?.Invoke(written);
+        }
+        finally
+        {
+            _flushGate.Release();
+        }
+    }
+}
