@@ -60,8 +60,17 @@ public sealed class AlertPipeline
     /// <summary>Raised (on the flushing task) with positions whose results every sink now holds durably.</summary>
     public event Action<IReadOnlyList<SourcePosition>>? PositionsDurable;
 
+    /// <summary>Raised for each raw alert read from the source (metrics hook).</summary>
+    public event Action<RawAlert>? Received;
+
+    /// <summary>Raised for each successfully decoded alert (metrics hook).</summary>
+    public event Action<DecodedAlert, TimeSpan>? AlertDecoded;
+
     /// <summary>Raised for each classified batch, after the sinks accepted it (metrics hook).</summary>
     public event Action<IReadOnlyList<Classification>>? BatchWritten;
+
+    /// <summary>Raised after each inference micro-batch with its size and wall time (metrics hook).</summary>
+    public event Action<int, TimeSpan>? BatchClassified;
 
     /// <summary>Raised for each dead letter, after the dead-letter sink accepted it (metrics hook).</summary>
     public event Action<DeadLetter>? DeadLettered;
@@ -91,6 +100,7 @@ public sealed class AlertPipeline
                 await foreach (var alert in source.WithCancellation(cancellationToken).ConfigureAwait(false))
                 {
                     Stats.Read();
+                    Received?.Invoke(alert);
                     await raw.Writer.WriteAsync(alert, cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -137,11 +147,13 @@ public sealed class AlertPipeline
                 // Decoders promise not to throw; if one does, the alert still must not vanish.
                 result = DecodeResult.Failed(new DeadLetter(raw, "decode", "decoder-exception", ex.GetType().Name + ": " + ex.Message, DateTimeOffset.UtcNow));
             }
-            Stats.AddDecodeTime(Stopwatch.GetElapsedTime(start));
+            var decodeTime = Stopwatch.GetElapsedTime(start);
+            Stats.AddDecodeTime(decodeTime);
 
             if (result.Alert is { } alert)
             {
                 Stats.Decoded(alert.Identity.Survey);
+                AlertDecoded?.Invoke(alert, decodeTime);
                 await output.WriteAsync(alert, ct).ConfigureAwait(false);
             }
             else
@@ -204,7 +216,9 @@ public sealed class AlertPipeline
                 await DeadLetterAsync(new DeadLetter(a.Source, "classify", "classifier-exception", ex.GetType().Name + ": " + ex.Message, DateTimeOffset.UtcNow), ct).ConfigureAwait(false);
             return;
         }
-        Stats.AddBatch(batch.Count, Stopwatch.GetElapsedTime(start));
+        var batchTime = Stopwatch.GetElapsedTime(start);
+        Stats.AddBatch(batch.Count, batchTime);
+        BatchClassified?.Invoke(batch.Count, batchTime);
 
         foreach (var sink in _sinks)
             await sink.WriteAsync(results, ct).ConfigureAwait(false);

@@ -1,0 +1,144 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Alerts.Core;
+using Confluent.Kafka;
+
+namespace Alerts.Ingest.Kafka;
+
+/// <summary>Settings of a Kafka alert source. Every librdkafka property passes through <see cref="Properties"/>.</summary>
+public sealed record KafkaSourceOptions
+{
+    /// <summary>librdkafka consumer properties (bootstrap.servers, group.id, security.protocol, sasl.*, ssl.*, ...).</summary>
+    public IReadOnlyDictionary<string, string> Properties { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Topics to subscribe to. A name starting with '^' is a regex (ZTF: <c>^ztf_\d{8}_programid1$</c>).</summary>
+    public IReadOnlyList<string> Topics { get; init; } = [];
+
+    /// <summary>Messages buffered between the consume thread and the pipeline.</summary>
+    public int BufferCapacity { get; init; } = 1024;
+}
+
+/// <summary>
+/// A Kafka consumer-group source. Auto-commit and auto offset store are forced off: offsets are committed only
+/// through <see cref="Commit"/>, which the service calls behind its per-partition durable watermark
+/// (commit after the sinks hold the data, as in the Confluent.Kafka examples).
+///
+/// librdkafka's Consume is blocking, so it runs on a dedicated thread that feeds a bounded channel; rebalance
+/// callbacks run on that thread, which lets <see cref="PartitionsRevoking"/> block the revoke until the
+/// pipeline has drained and committed what belongs to the revoked partitions.
+/// </summary>
+public sealed class KafkaAlertSource : IAlertSource, IDisposable
+{
+    private readonly KafkaSourceOptions _options;
+    private readonly IConsumer<byte[]?, byte[]> _consumer;
+
+    public KafkaAlertSource(KafkaSourceOptions options, Action<LogMessage>? log = null, Action<string>? statistics = null)
+    {
+        _options = options;
+        var config = new ConsumerConfig(new Dictionary<string, string>(options.Properties))
+        {
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+        };
+        config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
+        var builder = new ConsumerBuilder<byte[]?, byte[]>(config)
+            .SetPartitionsAssignedHandler((_, parts) => PartitionsAssigned?.Invoke(parts))
+            .SetPartitionsRevokedHandler((_, parts) => PartitionsRevoking?.Invoke(parts.Select(p => p.TopicPartition).ToList()))
+            .SetPartitionsLostHandler((_, parts) => PartitionsLost?.Invoke(parts.Select(p => p.TopicPartition).ToList()))
+            .SetErrorHandler((_, e) => Error?.Invoke(e));
+        if (log is not null) builder.SetLogHandler((_, m) => log(m));
+        if (statistics is not null) builder.SetStatisticsHandler((_, json) => statistics(json));
+        _consumer = builder.Build();
+    }
+
+    public string Description => "kafka " + string.Join(",", _options.Topics);
+
+    /// <summary>Raised on the consume thread when partitions are assigned (resume from committed offsets).</summary>
+    public event Action<IReadOnlyList<TopicPartition>>? PartitionsAssigned;
+
+    /// <summary>Raised on the consume thread before partitions go away: drain and commit them before returning.</summary>
+    public event Action<IReadOnlyList<TopicPartition>>? PartitionsRevoking;
+
+    /// <summary>Raised when partitions were lost without a clean revoke (their uncommitted work will be redelivered elsewhere).</summary>
+    public event Action<IReadOnlyList<TopicPartition>>? PartitionsLost;
+
+    public event Action<Error>? Error;
+
+    public IConsumer<byte[]?, byte[]> Consumer => _consumer;
+
+    /// <summary>Commits offsets (the next offset to read, per partition). Thread-safe in librdkafka.</summary>
+    public void Commit(IEnumerable<TopicPartitionOffset> offsets)
+    {
+        var list = offsets.ToList();
+        if (list.Count > 0) _consumer.Commit(list);
+    }
+
+    public async IAsyncEnumerable<RawAlert> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var channel = Channel.CreateBounded<RawAlert>(new BoundedChannelOptions(_options.BufferCapacity)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var thread = new Thread(() => ConsumeLoop(channel.Writer, cancellationToken))
+        {
+            IsBackground = true,
+            Name = "kafka-consume",
+        };
+        thread.Start();
+        await foreach (var alert in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            yield return alert;
+    }
+
+    private void ConsumeLoop(ChannelWriter<RawAlert> writer, CancellationToken ct)
+    {
+        Exception? failure = null;
+        try
+        {
+            if (_options.Topics.Count == 0)
+                throw new InvalidOperationException("Kafka source: no topics configured. Set Kafka:Topics (a name, or a regex starting with '^').");
+            _consumer.Subscribe(_options.Topics);
+            while (!ct.IsCancellationRequested)
+            {
+                ConsumeResult<byte[]?, byte[]>? result;
+                try
+                {
+                    result = _consumer.Consume(ct);
+                }
+                catch (ConsumeException ex) when (!ex.Error.IsFatal)
+                {
+                    Error?.Invoke(ex.Error);
+                    continue;
+                }
+                if (result is null || result.IsPartitionEOF) continue;
+                var raw = new RawAlert(
+                    result.Message.Value ?? [],
+                    SourcePosition.Kafka(result.Topic, result.Partition.Value, result.Offset.Value),
+                    DateTimeOffset.UtcNow,
+                    result.Message.Timestamp.Type == TimestampType.NotAvailable ? null : new DateTimeOffset(result.Message.Timestamp.UtcDateTime));
+                // Blocking write: back-pressure from the pipeline stops consumption (librdkafka keeps the session alive).
+                while (!writer.TryWrite(raw))
+                {
+                    if (!writer.WaitToWriteAsync(ct).AsTask().GetAwaiter().GetResult()) return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+        finally
+        {
+            writer.TryComplete(failure);
+        }
+    }
+
+    /// <summary>Leaves the group cleanly (triggers the revoke callback, so drained offsets get committed).</summary>
+    public void Close() => _consumer.Close();
+
+    public void Dispose() => _consumer.Dispose();
+}

@@ -1,0 +1,89 @@
+using Alerts.Core;
+using Alerts.Pipeline.Processing;
+using Prometheus;
+
+namespace Alerts.Pipeline.Observability;
+
+/// <summary>
+/// The Prometheus metrics the service exports on /metrics. The names here are a contract: the Grafana dashboard
+/// and the alerting rules in deploy/ query them, and a test checks that every name they use is exported.
+/// </summary>
+public sealed class PipelineMetrics
+{
+    public const string Prefix = "alerts_";
+
+    private static readonly double[] LatencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+    private static readonly double[] StageBuckets = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+    public PipelineMetrics(CollectorRegistry? registry = null)
+    {
+        var f = Metrics.WithCustomRegistry(registry ?? Metrics.DefaultRegistry);
+        Consumed = f.CreateCounter(Prefix + "consumed_total", "Raw alerts read from a source.", "source");
+        Decoded = f.CreateCounter(Prefix + "decoded_total", "Alerts decoded into a light curve.", "survey");
+        DeadLettered = f.CreateCounter(Prefix + "dead_lettered_total", "Inputs sent to the dead-letter sink.", "stage", "reason");
+        Classified = f.CreateCounter(Prefix + "classified_total", "Alerts classified, by survey and top label.", "survey", "label");
+        NotClassified = f.CreateCounter(Prefix + "not_classified_total", "Alerts decoded but not classifiable, by reason.", "reason");
+        BatchSize = f.CreateHistogram(Prefix + "batch_size", "Inference micro-batch size.",
+            new HistogramConfiguration { Buckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
+        StageDuration = f.CreateHistogram(Prefix + "stage_duration_seconds", "Time spent in a stage: per alert for decode, preprocess and inference; per micro-batch for classify_batch.",
+            new HistogramConfiguration { LabelNames = ["stage"], Buckets = StageBuckets });
+        EndToEndLatency = f.CreateHistogram(Prefix + "end_to_end_latency_seconds",
+            "Latency from a reference time to the sinks' write: 'received' (bytes read), 'source' (Kafka message timestamp), 'observation' (exposure time of the alert).",
+            new HistogramConfiguration { LabelNames = ["reference"], Buckets = LatencyBuckets });
+        ConsumerLag = f.CreateGauge(Prefix + "consumer_lag", "Messages between the committed offset and the partition's high watermark.", "topic", "partition");
+        CommittedOffset = f.CreateGauge(Prefix + "committed_offset", "Last offset committed behind the durable watermark.", "topic", "partition");
+        ModelInfo = f.CreateGauge(Prefix + "model_info", "The model in use (value 1).", "model_id", "model");
+        Up = f.CreateGauge(Prefix + "ready", "1 when the service is consuming and its sinks are open.");
+    }
+
+    public Counter Consumed { get; }
+    public Counter Decoded { get; }
+    public Counter DeadLettered { get; }
+    public Counter Classified { get; }
+    public Counter NotClassified { get; }
+    public Histogram BatchSize { get; }
+    public Histogram StageDuration { get; }
+    public Histogram EndToEndLatency { get; }
+    public Gauge ConsumerLag { get; }
+    public Gauge CommittedOffset { get; }
+    public Gauge ModelInfo { get; }
+    public Gauge Up { get; }
+
+    /// <summary>Connects the metrics to a pipeline's events.</summary>
+    public void Observe(AlertPipeline pipeline, string sourceName)
+    {
+        pipeline.Received += raw => Consumed.WithLabels(raw.Position.IsKafka ? raw.Position.Origin : sourceName).Inc();
+        pipeline.AlertDecoded += (alert, t) =>
+        {
+            Decoded.WithLabels(alert.Identity.Survey.Name()).Inc();
+            StageDuration.WithLabels("decode").Observe(t.TotalSeconds);
+        };
+        pipeline.DeadLettered += d => DeadLettered.WithLabels(d.Stage, d.Reason).Inc();
+        pipeline.BatchClassified += (size, t) =>
+        {
+            BatchSize.Observe(size);
+            StageDuration.WithLabels("classify_batch").Observe(t.TotalSeconds);
+        };
+        pipeline.BatchWritten += batch =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            foreach (var c in batch)
+            {
+                if (c.IsClassified) Classified.WithLabels(c.Identity.Survey.Name(), c.Label!).Inc();
+                else NotClassified.WithLabels(c.Reason!).Inc();
+                StageDuration.WithLabels("preprocess").Observe(c.Timings.PreprocessUs / 1e6);
+                StageDuration.WithLabels("inference").Observe(c.Timings.InferenceUs / 1e6);
+                EndToEndLatency.WithLabels("received").Observe((now - c.IngestedAt).TotalSeconds);
+                if (c.SourceTimestamp is { } ts) EndToEndLatency.WithLabels("source").Observe(Math.Max(0, (now - ts).TotalSeconds));
+                var observed = MjdToUtc(c.Identity.Mjd);
+                if (observed is { } obs) EndToEndLatency.WithLabels("observation").Observe(Math.Max(0, (now - obs).TotalSeconds));
+            }
+        };
+    }
+
+    private static DateTimeOffset? MjdToUtc(double mjd)
+    {
+        if (double.IsNaN(mjd) || mjd < 40000 || mjd > 100000) return null;
+        return new DateTimeOffset(1858, 11, 17, 0, 0, 0, TimeSpan.Zero).AddDays(mjd);
+    }
+}
