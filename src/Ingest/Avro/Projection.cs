@@ -235,11 +235,21 @@ public sealed class CompiledProjection
                     }
                     var table = output.Tables[op.Slot];
                     table.Present = true;
+                    // Spark writes array items as [record, "null"]: each element then carries its own branch index.
+                    var itemUnion = ((ArraySchema)s).Items as UnionSchema;
                     while (true)
                     {
                         long count = r.ReadBlockCount(out _);
                         if (count == 0) break;
-                        for (long k = 0; k < count; k++) Run(ref r, op.Sub!, table.AddRow(), output);
+                        for (long k = 0; k < count; k++)
+                        {
+                            if (itemUnion is not null && itemUnion.Branches[r.ReadUnionIndex(itemUnion.Branches.Count)].Type == AvroType.Null)
+                            {
+                                table.AddRow(); // a null element: a row of missing values, which the mapper counts and skips
+                                continue;
+                            }
+                            Run(ref r, op.Sub!, table.AddRow(), output);
+                        }
                     }
                     break;
                 }
