@@ -101,7 +101,7 @@ public static class AvroContainer
         {
             if (total == buffer.Length)
             {
-                var nb = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                var nb = ArrayPool<byte>.Shared.Rent(Math.Max(buffer.Length * 2, 1 << 16));
                 buffer.AsSpan(0, total).CopyTo(nb);
                 if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
                 buffer = nb;
