@@ -45,8 +45,8 @@ public readonly struct ContainerHeader
                 else if (key.SequenceEqual("avro.codec"u8))
                 {
                     var v = file.Slice(vs, vl);
-                    codecName = Encoding.UTF8.GetString(v);
                     codec = v.SequenceEqual("null"u8) || vl == 0 ? AvroCodec.Null : v.SequenceEqual("deflate"u8) ? AvroCodec.Deflate : AvroCodec.Unsupported;
+                    codecName = codec switch { AvroCodec.Null => "null", AvroCodec.Deflate => "deflate", _ => Encoding.UTF8.GetString(v) };
                 }
             }
         }

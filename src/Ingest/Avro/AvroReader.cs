@@ -141,43 +141,49 @@ public ref struct AvroReader
     /// <summary>Skips any value of <paramref name="schema"/> without allocating (arrays and maps with byte sizes are skipped by length).</summary>
     public void SkipValue(AvroSchema schema)
     {
-        switch (schema.Type)
+        while (true)
         {
-            case AvroType.Null: return;
-            case AvroType.Boolean: Skip(1); return;
-            case AvroType.Int:
-            case AvroType.Long:
-            case AvroType.Enum: ReadLong(); return;
-            case AvroType.Float: Skip(4); return;
-            case AvroType.Double: Skip(8); return;
-            case AvroType.Bytes:
-            case AvroType.String: SkipBytes(); return;
-            case AvroType.Fixed: Skip(((FixedSchema)schema).Size); return;
-            case AvroType.Record:
-                foreach (var f in ((RecordSchema)schema).Fields) SkipValue(f.Schema);
-                return;
-            case AvroType.Union:
+            switch (schema.SkipKind)
             {
-                var u = (UnionSchema)schema;
-                SkipValue(u.Branches[ReadUnionIndex(u.Branches.Count)]);
-                return;
+                case SkipKind.None: return;
+                case SkipKind.One: Skip(1); return;
+                case SkipKind.Four: Skip(4); return;
+                case SkipKind.Eight: Skip(8); return;
+                case SkipKind.VarInt: ReadLong(); return;
+                case SkipKind.LengthPrefixed: SkipBytes(); return;
+                case SkipKind.Fixed: Skip(((FixedSchema)schema).Size); return;
             }
-            case AvroType.Array:
-            case AvroType.Map:
+            switch (schema.Type)
             {
-                var item = schema is ArraySchema a ? a.Items : ((MapSchema)schema).Values;
-                bool isMap = schema.Type == AvroType.Map;
-                while (true)
+                case AvroType.Union:
                 {
-                    long count = ReadBlockCount(out long byteSize);
-                    if (count == 0) return;
-                    if (byteSize >= 0) { Skip(checked((int)byteSize)); continue; }
-                    for (long i = 0; i < count; i++)
-                    {
-                        if (isMap) SkipBytes();
-                        SkipValue(item);
-                    }
+                    var branches = ((UnionSchema)schema).BranchArray;
+                    schema = branches[ReadUnionIndex(branches.Length)];
+                    continue; // tail call: most unions are [T, null] of a primitive
                 }
+                case AvroType.Record:
+                    foreach (var f in ((RecordSchema)schema).FieldSchemas) SkipValue(f);
+                    return;
+                default:
+                    SkipBlocks(schema);
+                    return;
+            }
+        }
+    }
+
+    private void SkipBlocks(AvroSchema schema)
+    {
+        var item = schema is ArraySchema a ? a.Items : ((MapSchema)schema).Values;
+        bool isMap = schema.Type == AvroType.Map;
+        while (true)
+        {
+            long count = ReadBlockCount(out long byteSize);
+            if (count == 0) return;
+            if (byteSize >= 0) { Skip(checked((int)byteSize)); continue; }
+            for (long i = 0; i < count; i++)
+            {
+                if (isMap) SkipBytes();
+                SkipValue(item);
             }
         }
     }

@@ -12,9 +12,31 @@ public enum AvroType : byte
 /// A parsed Avro schema node. Named types (record, enum, fixed) are shared instances: a reference by name
 /// resolves to the same object, so recursive schemas are graphs, not trees.
 /// </summary>
+/// <summary>How to skip a value without looking at its schema again (precomputed: the skip loop is the hot path).</summary>
+internal enum SkipKind : byte { None, One, Four, Eight, VarInt, LengthPrefixed, Fixed, Complex }
+
 public abstract class AvroSchema
 {
-    public abstract AvroType Type { get; }
+    protected AvroSchema(AvroType type)
+    {
+        Type = type;
+        SkipKind = type switch
+        {
+            AvroType.Null => SkipKind.None,
+            AvroType.Boolean => SkipKind.One,
+            AvroType.Int or AvroType.Long or AvroType.Enum => SkipKind.VarInt,
+            AvroType.Float => SkipKind.Four,
+            AvroType.Double => SkipKind.Eight,
+            AvroType.Bytes or AvroType.String => SkipKind.LengthPrefixed,
+            AvroType.Fixed => SkipKind.Fixed,
+            _ => SkipKind.Complex,
+        };
+    }
+
+    /// <summary>A plain field, not a virtual property: the decoder switches on it for every value.</summary>
+    public AvroType Type { get; }
+
+    internal readonly SkipKind SkipKind;
 
     /// <summary>Parsing Canonical Form (Avro spec 1.12, "Parsing Canonical Form for Schemas").</summary>
     public string CanonicalForm
@@ -43,8 +65,7 @@ public abstract class AvroSchema
 
 public sealed class PrimitiveSchema : AvroSchema
 {
-    private PrimitiveSchema(AvroType type) => Type = type;
-    public override AvroType Type { get; }
+    private PrimitiveSchema(AvroType type) : base(type) { }
 
     public static readonly PrimitiveSchema Null = new(AvroType.Null), Boolean = new(AvroType.Boolean), Int = new(AvroType.Int),
         Long = new(AvroType.Long), Float = new(AvroType.Float), Double = new(AvroType.Double), Bytes = new(AvroType.Bytes), String = new(AvroType.String);
@@ -64,7 +85,7 @@ public sealed class PrimitiveSchema : AvroSchema
     internal override void WriteCanonical(StringBuilder sb, HashSet<string> seen) => sb.Append('"').Append(Name).Append('"');
 }
 
-public abstract class NamedSchema(string fullName) : AvroSchema
+public abstract class NamedSchema(string fullName, AvroType type) : AvroSchema(type)
 {
     public string FullName { get; } = fullName;
     public string Name => FullName[(FullName.LastIndexOf('.') + 1)..];
@@ -73,10 +94,13 @@ public abstract class NamedSchema(string fullName) : AvroSchema
 
 public sealed record AvroField(string Name, AvroSchema Schema, int Position, IReadOnlyList<string> Aliases);
 
-public sealed class RecordSchema(string fullName) : NamedSchema(fullName)
+public sealed class RecordSchema(string fullName) : NamedSchema(fullName, AvroType.Record)
 {
-    public override AvroType Type => AvroType.Record;
+    private AvroSchema[]? _fieldSchemas;
     public List<AvroField> Fields { get; } = [];
+
+    /// <summary>Field schemas in order, as an array (built on first use, after parsing has finished).</summary>
+    internal AvroSchema[] FieldSchemas => _fieldSchemas ??= Fields.Select(f => f.Schema).ToArray();
     /// <summary>Extra top-level attributes kept for mapping decisions (e.g. ZTF's "version").</summary>
     public Dictionary<string, string> Properties { get; } = [];
 
@@ -101,9 +125,8 @@ public sealed class RecordSchema(string fullName) : NamedSchema(fullName)
     }
 }
 
-public sealed class EnumSchema(string fullName, IReadOnlyList<string> symbols) : NamedSchema(fullName)
+public sealed class EnumSchema(string fullName, IReadOnlyList<string> symbols) : NamedSchema(fullName, AvroType.Enum)
 {
-    public override AvroType Type => AvroType.Enum;
     public IReadOnlyList<string> Symbols { get; } = symbols;
 
     internal override void WriteCanonical(StringBuilder sb, HashSet<string> seen)
@@ -115,9 +138,8 @@ public sealed class EnumSchema(string fullName, IReadOnlyList<string> symbols) :
     }
 }
 
-public sealed class FixedSchema(string fullName, int size) : NamedSchema(fullName)
+public sealed class FixedSchema(string fullName, int size) : NamedSchema(fullName, AvroType.Fixed)
 {
-    public override AvroType Type => AvroType.Fixed;
     public int Size { get; } = size;
 
     internal override void WriteCanonical(StringBuilder sb, HashSet<string> seen)
@@ -127,9 +149,8 @@ public sealed class FixedSchema(string fullName, int size) : NamedSchema(fullNam
     }
 }
 
-public sealed class ArraySchema(AvroSchema items) : AvroSchema
+public sealed class ArraySchema(AvroSchema items) : AvroSchema(AvroType.Array)
 {
-    public override AvroType Type => AvroType.Array;
     public AvroSchema Items { get; } = items;
 
     internal override void WriteCanonical(StringBuilder sb, HashSet<string> seen)
@@ -140,9 +161,8 @@ public sealed class ArraySchema(AvroSchema items) : AvroSchema
     }
 }
 
-public sealed class MapSchema(AvroSchema values) : AvroSchema
+public sealed class MapSchema(AvroSchema values) : AvroSchema(AvroType.Map)
 {
-    public override AvroType Type => AvroType.Map;
     public AvroSchema Values { get; } = values;
 
     internal override void WriteCanonical(StringBuilder sb, HashSet<string> seen)
@@ -155,15 +175,16 @@ public sealed class MapSchema(AvroSchema values) : AvroSchema
 
 public sealed class UnionSchema : AvroSchema
 {
-    public UnionSchema(IReadOnlyList<AvroSchema> branches)
+    public UnionSchema(IReadOnlyList<AvroSchema> branches) : base(AvroType.Union)
     {
         Branches = branches;
+        BranchArray = branches.ToArray();
         NullIndex = -1;
         for (int i = 0; i < branches.Count; i++) if (branches[i].Type == AvroType.Null) { NullIndex = i; break; }
     }
 
-    public override AvroType Type => AvroType.Union;
     public IReadOnlyList<AvroSchema> Branches { get; }
+    internal readonly AvroSchema[] BranchArray;
     /// <summary>Index of the null branch (0 in ["null",T], 1 in [T,"null"]), or -1.</summary>
     public int NullIndex { get; }
 

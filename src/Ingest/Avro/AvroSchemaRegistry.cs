@@ -109,11 +109,12 @@ public sealed class AvroSchemaRegistry
 
     private static int HashOf(ReadOnlySpan<byte> data)
     {
-        // Length plus a sample of the content: a cheap bucket key; equality is always checked with SequenceEqual.
+        // Length plus the first and last 64 bytes: a bucket key that touches two cache lines, not the whole
+        // (often 20+ KB) JSON; equality is always checked with SequenceEqual, so a collision only costs a compare.
         var h = new HashCode();
         h.Add(data.Length);
-        int step = Math.Max(1, data.Length / 64);
-        for (int i = 0; i < data.Length; i += step) h.Add(data[i]);
+        h.AddBytes(data[..Math.Min(64, data.Length)]);
+        h.AddBytes(data[Math.Max(0, data.Length - 64)..]);
         return h.ToHashCode();
     }
 }

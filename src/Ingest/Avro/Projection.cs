@@ -280,8 +280,8 @@ public sealed class CompiledProjection
                 }
                 case AvroType.Union:
                 {
-                    var u = (UnionSchema)s;
-                    s = u.Branches[r.ReadUnionIndex(u.Branches.Count)];
+                    var b = ((UnionSchema)s).BranchArray;
+                    s = b[r.ReadUnionIndex(b.Length)];
                     continue;
                 }
                 default:

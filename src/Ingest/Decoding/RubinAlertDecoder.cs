@@ -52,6 +52,7 @@ public class RubinAlertDecoder : SurveyMapper
         (schema.Namespace.StartsWith("lsst", StringComparison.Ordinal) || schema.FullName == "topLevelRecord")
         && schema.Field("diaSource") is not null;
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> SchemaNameVersions = new(StringComparer.Ordinal);
     private static readonly Regex VersionInName = new(@"v(\d+)_(\d+)(?:_(\d+))?", RegexOptions.Compiled);
 
     /// <summary>"lsst.v9_0" → "9.0", "elasticc.v0_9_1" → "0.9.1".</summary>
@@ -102,7 +103,7 @@ public class RubinAlertDecoder : SurveyMapper
         lc.SortByTime();
 
         var schemaName = projection.WriterSchema.FullName;
-        var version = VersionFromName(schemaName)
+        var version = SchemaNameVersions.GetOrAdd(schemaName, VersionFromName)
             ?? (root[_lsstVersion].AsString(datum) is { } lv ? VersionFromName(lv) ?? lv : "unknown");
         var objectId = root[_objectId].IsMissing ? "" : root[_objectId].AsLong.ToString(System.Globalization.CultureInfo.InvariantCulture);
         identity = new AlertIdentity(Survey, alertId, objectId, root[_ra].AsDouble, root[_dec].AsDouble, mjd, version);

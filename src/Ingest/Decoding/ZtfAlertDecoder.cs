@@ -60,6 +60,17 @@ public sealed class ZtfAlertDecoder : SurveyMapper
     public static double ForcedFluxToNanojansky(double forcediffimflux, double magzpsci) =>
         forcediffimflux * Math.Pow(10.0, -0.4 * (magzpsci - Photometry.NanojanskyZeroPoint));
 
+    private static readonly string[] KnownVersions = ["2.0", "3.0", "3.1", "3.2", "3.3", "4.01", "4.02"];
+
+    /// <summary>The schemavsn text without allocating for the known versions.</summary>
+    private static string? InternVersion(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.IsEmpty) return null;
+        foreach (var k in KnownVersions)
+            if (utf8.Length == k.Length && System.Text.Ascii.Equals(utf8, k)) return k;
+        return System.Text.Encoding.UTF8.GetString(utf8);
+    }
+
     public override MapFailure? Map(ProjectedRecord rec, ReadOnlySpan<byte> datum, CompiledProjection projection,
         LightCurve lc, DecodeCounters counters, out AlertIdentity? identity)
     {
@@ -122,7 +133,7 @@ public sealed class ZtfAlertDecoder : SurveyMapper
 
         // The record's schemavsn wins over the header's "version" (fink-alert-simulator files say 3.1 in the
         // header and 3.2 in the record).
-        var version = root[_schemavsn].AsString(datum)
+        var version = InternVersion(root[_schemavsn].Utf8(datum))
             ?? (projection.WriterSchema.Properties.TryGetValue("version", out var v) ? v : "unknown");
         identity = new AlertIdentity(Survey.Ztf, root[_candid].AsLong, root[_objectId].AsString(datum)!,
             root[_ra].AsDouble, root[_dec].AsDouble, Photometry.JdToMjd(cjd), version);
