@@ -117,6 +117,7 @@ public ref struct AvroReader
         return s;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Skip(int count)
     {
         if (count < 0 || _data.Length - _pos < count) throw Truncated($"{count} bytes");
@@ -136,6 +137,22 @@ public ref struct AvroReader
         long i = ReadLong();
         if ((ulong)i >= (ulong)branchCount) throw new AvroFormatException($"union branch {i} out of range 0..{branchCount - 1}", _pos);
         return (int)i;
+    }
+
+    /// <summary>Skips a value whose shape is known without its schema (never Fixed or Complex).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void SkipSimple(SkipKind kind)
+    {
+        switch (kind)
+        {
+            case SkipKind.None: return;
+            case SkipKind.One: Skip(1); return;
+            case SkipKind.Four: Skip(4); return;
+            case SkipKind.Eight: Skip(8); return;
+            case SkipKind.VarInt: ReadLong(); return;
+            case SkipKind.LengthPrefixed: SkipBytes(); return;
+            default: throw new InvalidOperationException($"SkipSimple cannot skip {kind}");
+        }
     }
 
     /// <summary>Skips any value of <paramref name="schema"/> without allocating (arrays and maps with byte sizes are skipped by length).</summary>

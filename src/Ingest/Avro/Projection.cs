@@ -120,19 +120,32 @@ public sealed class ProjectedRecord
 /// </summary>
 public sealed class CompiledProjection
 {
-    private enum OpKind : byte { Skip, Scalar, Record, Table }
+    private enum OpKind : byte { Skip, SkipSimple, SkipUnion, Scalar, Record, Table }
 
     private sealed class RecordProgram
     {
         public Op[] Ops = [];
     }
 
-    private readonly struct Op(OpKind kind, AvroSchema schema, int slot, RecordProgram? sub)
+    private readonly struct Op(OpKind kind, AvroSchema schema, int slot, RecordProgram? sub, SkipKind simple = SkipKind.Complex, SkipKind[]? unionKinds = null)
     {
         public readonly OpKind Kind = kind;
+        public readonly SkipKind Simple = simple;
         public readonly AvroSchema Schema = schema;
         public readonly int Slot = slot;
         public readonly RecordProgram? Sub = sub;
+        /// <summary>For a skipped union: how to skip each branch (Complex: fall back to the schema walk).</summary>
+        public readonly SkipKind[]? UnionKinds = unionKinds;
+    }
+
+    /// <summary>The cheapest op that skips a field: most ZTF/Rubin fields are a primitive or a [primitive, null] union.</summary>
+    private static Op SkipOp(AvroSchema s)
+    {
+        if (s.SkipKind is not (SkipKind.Complex or SkipKind.Fixed)) return new Op(OpKind.SkipSimple, s, 0, null, s.SkipKind);
+        if (s is UnionSchema u)
+            return new Op(OpKind.SkipUnion, s, 0, null, SkipKind.Complex,
+                u.BranchArray.Select(b => b.SkipKind is SkipKind.Fixed ? SkipKind.Complex : b.SkipKind).ToArray());
+        return new Op(OpKind.Skip, s, 0, null);
     }
 
     private readonly RecordProgram _root;
@@ -185,7 +198,7 @@ public sealed class CompiledProjection
                 var tcols = table.Columns.Select((p, i) => (p, i)).ToList();
                 ops.Add(new Op(OpKind.Table, f.Schema, table.Index, Compile(item, tcols, [], new bool[table.Columns.Count], null)));
             }
-            else ops.Add(new Op(OpKind.Skip, f.Schema, 0, null));
+            else ops.Add(SkipOp(f.Schema));
         }
         prog.Ops = ops.ToArray();
         return prog;
@@ -208,6 +221,18 @@ public sealed class CompiledProjection
             ref readonly var op = ref ops[i];
             switch (op.Kind)
             {
+                case OpKind.SkipSimple:
+                    r.SkipSimple(op.Simple);
+                    break;
+                case OpKind.SkipUnion:
+                {
+                    var kinds = op.UnionKinds!;
+                    int b = r.ReadUnionIndex(kinds.Length);
+                    var k = kinds[b];
+                    if (k == SkipKind.Complex) r.SkipValue(((UnionSchema)op.Schema).BranchArray[b]);
+                    else r.SkipSimple(k);
+                    break;
+                }
                 case OpKind.Skip:
                     r.SkipValue(op.Schema);
                     break;
