@@ -14,6 +14,7 @@ public sealed class AvroSchemaRegistry
 {
     private readonly ConcurrentDictionary<ulong, AvroSchema> _byFingerprint = new();
     private readonly ConcurrentDictionary<int, AvroSchema> _byId = new();
+    private readonly ConcurrentDictionary<int, ulong> _idFingerprints = new();
     private readonly ConcurrentDictionary<int, string> _idErrors = new();
     private readonly ConcurrentDictionary<int, HeaderEntry[]> _byHeaderHash = new();
 
@@ -35,7 +36,16 @@ public sealed class AvroSchemaRegistry
     public void Register(int schemaId, AvroSchema schema)
     {
         _byId[schemaId] = schema;
-        Register(schema);
+        _idFingerprints[schemaId] = Register(schema);
+    }
+
+    /// <summary>Resolves a Confluent schema id and returns the schema's CRC-64-AVRO fingerprint too (cached).</summary>
+    public bool TryGetById(int schemaId, out AvroSchema schema, out ulong fingerprint, out string error)
+    {
+        fingerprint = 0;
+        if (!TryGetById(schemaId, out schema, out error)) return false;
+        if (!_idFingerprints.TryGetValue(schemaId, out fingerprint)) _idFingerprints[schemaId] = fingerprint = schema.Fingerprint;
+        return true;
     }
 
     public bool TryGet(ulong fingerprint, out AvroSchema schema) => _byFingerprint.TryGetValue(fingerprint, out schema!);
@@ -64,7 +74,7 @@ public sealed class AvroSchemaRegistry
         try
         {
             schema = LoadFromFolder(schemaId);
-            Register(schema);
+            _idFingerprints[schemaId] = Register(schema);
             _byId[schemaId] = schema;
             return true;
         }

@@ -82,10 +82,10 @@ public sealed class AlertDecoder : IAlertDecoder
             {
                 if (data.Length < ConfluentWireFormat.HeaderLength) return Fail(raw, "truncated", $"Confluent wire header needs 5 bytes, the payload has {data.Length}");
                 int id = ConfluentWireFormat.SchemaId(data);
-                if (!Registry.TryGetById(id, out var schema, out var error))
+                if (!Registry.TryGetById(id, out var schema, out var fp, out var error))
                     return Fail(raw, "unknown-schema-id", $"Confluent schema id {id}: {error}");
                 datumBase = ConfluentWireFormat.HeaderLength;
-                return DecodeDatum(raw, schema, 0x8000_0000_0000_0000UL | (uint)id, data[datumBase..], datumBase, lightCurve);
+                return DecodeDatum(raw, schema, fp, data[datumBase..], datumBase, lightCurve);
             }
             return Fail(raw, "bad-magic", $"first bytes {Convert.ToHexString(data[..Math.Min(4, data.Length)])} are none of: 4F626A01 (Avro container 'Obj\\x01'), C301 (Avro single-object), 00 (Confluent wire format); this is not an alert");
         }
@@ -113,7 +113,9 @@ public sealed class AlertDecoder : IAlertDecoder
             return Fail(raw, "unsupported-schema", $"the writer schema is a {schema.Type}, not a record: not an alert");
         SurveyMapper mapper;
         CompiledProjection projection;
-        if (key == _lastFingerprint && _lastProjection is not null && ReferenceEquals(_lastProjection.WriterSchema, record))
+        // The cache key is the CRC-64-AVRO fingerprint: equal fingerprints mean the same canonical form, hence the
+        // same binary layout, so a projection compiled for one schema object serves every equal one (any registry).
+        if (key == _lastFingerprint && _lastProjection is not null)
         {
             mapper = _lastMapper!;
             projection = _lastProjection;
@@ -126,7 +128,6 @@ public sealed class AlertDecoder : IAlertDecoder
                 return Fail(raw, "unsupported-schema", $"writer schema {record.FullName} is not a ZTF (ztf.alert), Rubin (lsst.vX_Y.alert, topLevelRecord) or ELAsTiCC (elasticc.v0_9*.alert) alert");
             mapper = found;
             projection = Compiled.GetOrAdd((key, mapper), static (_, a) => new CompiledProjection(a.record, a.mapper.Spec), (record, mapper));
-            if (!ReferenceEquals(projection.WriterSchema, record)) projection = new CompiledProjection(record, mapper.Spec);
             _lastFingerprint = key; _lastMapper = mapper; _lastProjection = projection;
         }
         if (!_records.TryGetValue(mapper, out var rec)) _records[mapper] = rec = new ProjectedRecord(mapper.Spec);
