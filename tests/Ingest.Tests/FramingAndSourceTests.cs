@@ -129,6 +129,28 @@ public sealed class FramingAndSourceTests : IDisposable
     }
 
     [SharedDataFact]
+    public async Task CutTarballYieldsTheAlertsBeforeTheDamageThenOneDeadLetterWithoutThrowing()
+    {
+        var files = TestAlerts.Files("ztf", "alerts", "fink-broker-20200101").Take(10).ToList();
+        var whole = Path.Combine(_tmp, "whole.tar.gz");
+        using (var fs = File.Create(whole))
+        using (var gz = new GZipStream(fs, CompressionLevel.Fastest))
+        using (var tar = new TarWriter(gz))
+            foreach (var f in files) tar.WriteEntry(f, Path.GetFileName(f));
+        var bytes = File.ReadAllBytes(whole);
+        var cut = Path.Combine(_tmp, "cut.tar.gz");
+        File.WriteAllBytes(cut, bytes[..(bytes.Length / 2)]);
+
+        var decoder = new AlertDecoder();
+        var results = (await All(new TarballAlertSource(cut, decoder.Registry))).Select(decoder.Decode).ToList();
+        int ok = results.Count(r => r.IsSuccess);
+        Assert.InRange(ok, 2, files.Count - 1);
+        Assert.True(results.Take(ok).All(r => r.IsSuccess));
+        Assert.All(results.Skip(ok), r => Assert.False(r.IsSuccess));
+        Assert.NotEmpty(results.Skip(ok));
+    }
+
+    [SharedDataFact]
     public async Task FolderSourceReadsSortedRecursively()
     {
         var decoder = new AlertDecoder();
