@@ -63,6 +63,20 @@ public class RubinAlertDecoder : SurveyMapper
         return m.Groups[3].Success ? $"{m.Groups[1].Value}.{m.Groups[2].Value}.{m.Groups[3].Value}" : $"{m.Groups[1].Value}.{m.Groups[2].Value}";
     }
 
+    [ThreadStatic] private static byte[]? _lastVersionField;
+    [ThreadStatic] private static string? _lastVersion;
+
+    /// <summary>Fink's lsst_schema_version ("lsst.v9_0") as "9.0"; the last value is kept so a stream of one version allocates nothing.</summary>
+    private static string VersionFromField(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.IsEmpty) return "unknown";
+        if (_lastVersionField is not null && utf8.SequenceEqual(_lastVersionField)) return _lastVersion!;
+        var text = System.Text.Encoding.UTF8.GetString(utf8);
+        _lastVersion = VersionFromName(text) ?? text;
+        _lastVersionField = utf8.ToArray();
+        return _lastVersion;
+    }
+
     private static Band BandOf(in ProjectedValue v, ReadOnlySpan<byte> datum)
     {
         var s = v.Utf8(datum);
@@ -104,7 +118,7 @@ public class RubinAlertDecoder : SurveyMapper
 
         var schemaName = projection.WriterSchema.FullName;
         var version = SchemaNameVersions.GetOrAdd(schemaName, VersionFromName)
-            ?? (root[_lsstVersion].AsString(datum) is { } lv ? VersionFromName(lv) ?? lv : "unknown");
+            ?? VersionFromField(root[_lsstVersion].Utf8(datum));
         var objectId = root[_objectId].IsMissing ? "" : root[_objectId].AsLong.ToString(System.Globalization.CultureInfo.InvariantCulture);
         identity = new AlertIdentity(Survey, alertId, objectId, root[_ra].AsDouble, root[_dec].AsDouble, mjd, version);
         return null;
