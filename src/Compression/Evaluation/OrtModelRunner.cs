@@ -22,10 +22,13 @@ public sealed class OrtModelRunner : IDisposable
     public double LoadMilliseconds { get; }
 
     public OrtModelRunner(byte[] model, ModelFormat format = ModelFormat.Onnx, GraphOptimizationLevel level = GraphOptimizationLevel.ORT_ENABLE_ALL, int threads = 1)
+        : this(model, CreateOptions(format, level, threads)) { }
+
+    /// <summary>Takes ownership of <paramref name="options"/> (disposed after the session is created).</summary>
+    public OrtModelRunner(byte[] model, SessionOptions options)
     {
         var sw = Stopwatch.StartNew();
-        using var options = CreateOptions(format, level, threads);
-        _session = new InferenceSession(model, options);
+        using (options) _session = new InferenceSession(model, options);
         LoadMilliseconds = sw.Elapsed.TotalMilliseconds;
         _input = _session.InputMetadata.Keys.First();
         _output = _session.OutputMetadata.Keys.First();
