@@ -32,5 +32,13 @@ public sealed record Recipe(string Name, IReadOnlyList<ICompressionPass> Passes)
         Of(new Int8StaticQdqPass(CalibrationMethod.Percentile, 99.99, rounding: WeightRounding.Gptq)),
         Of(new WeightClusteringPass(16), new Int8DynamicPass()),
         Of(new MagnitudePruningPass(0.5), new WeightClusteringPass(16), new Int8DynamicPass()),
+        Of(new StructuredPruningPass(16, 32)),
+        Of(new StructuredPruningPass(8, 64)),
+        Of(new StructuredPruningPass(16, 32), new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()),
+        Of(new StructuredPruningPass(16, 32), new WeightClusteringPass(16), new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()),
+        Of(new StructuredPruningPass(8, 64), new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()),
+        Of(new StructuredPruningPass(16, 32), new WeightClusteringPass(16), new Int8StaticQdqPass(CalibrationMethod.Percentile, 99.99), new Int8ConstantStoragePass(), new CompactNamesPass()),
+        Of(new MagnitudePruningPass(0.5), new WeightClusteringPass(16), new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()),
+        Of(new WeightClusteringPass(16), new Int8ConstantStoragePass(), new CompactNamesPass()),
     ];
 }

@@ -79,12 +79,12 @@ public class PassTests
     }
 
     [Fact]
-    public void Int8_dynamic_runs_on_ORT_integer_kernels_and_stays_within_6_points()
+    public void Int8_dynamic_runs_on_ORT_integer_kernels_and_stays_within_2_points()
     {
         var m = new Int8DynamicPass().Apply(Trained.Value, null);
         var (p, acc) = Evaluate(m);
-        Assert.True(acc >= Fp32Accuracy - 0.06, $"accuracy {acc} vs fp32 {Fp32Accuracy}");
-        Assert.True(Fixtures.Agreement(Fp32Probabilities.Value, p) >= 0.9);
+        Assert.True(acc >= Fp32Accuracy - 0.02, $"accuracy {acc} vs fp32 {Fp32Accuracy}");
+        Assert.True(Fixtures.Agreement(Fp32Probabilities.Value, p) >= 0.95);
         var ops = OrtFormat.OptimizedOpTypes(m.ToBytes());
         Assert.Contains(ops, o => o is "DynamicQuantizeMatMul" or "MatMulIntegerToFloat");
         Assert.DoesNotContain("Gemm", ops);
@@ -97,7 +97,7 @@ public class PassTests
         var m = new Int8StaticQdqPass(CalibrationMethod.Percentile).Apply(Trained.Value, Fixtures.Calib);
         Assert.Contains(m.Graph.Node, n => n.OpType == "DequantizeLinear" && OnnxModel.IntAttributeOr(n, "axis", -9) == 1); // per-channel weights
         var (_, acc) = Evaluate(m);
-        Assert.True(acc >= Fp32Accuracy - 0.06, $"accuracy {acc} vs fp32 {Fp32Accuracy}");
+        Assert.True(acc >= Fp32Accuracy - 0.02, $"accuracy {acc} vs fp32 {Fp32Accuracy}");
         var ops = OrtFormat.OptimizedOpTypes(m.ToBytes());
         Assert.True(ops.Count(o => o == "QLinearMatMul") >= 6, string.Join(",", ops));
     }
@@ -143,10 +143,23 @@ public class PassTests
     }
 
     [Fact]
-    public void Gptq_variant_keeps_accuracy_within_6_points()
+    public void Gptq_variant_keeps_accuracy_within_2_points()
     {
         var (_, acc) = Evaluate(new Int8DynamicPass(rounding: WeightRounding.Gptq).Apply(Trained.Value, Fixtures.Calib));
-        Assert.True(acc >= Fp32Accuracy - 0.06);
+        Assert.True(acc >= Fp32Accuracy - 0.02);
+    }
+
+    [Fact]
+    public void Int8_weights_use_7_bits_so_ORT_u8s8_kernels_cannot_saturate_after_head_pruning()
+    {
+        // Full-range int8 weights gave 20 % accuracy here: AVX2 u8 x s8 kernels saturate int16 pair sums.
+        var pruned = new StructuredPruningPass(8, 128).Apply(Trained.Value, Fixtures.Calib);
+        var (_, fp32) = Evaluate(pruned);
+        var (_, acc) = Evaluate(new Int8DynamicPass().Apply(pruned, null));
+        Assert.True(acc >= fp32 - 0.03, $"{acc} vs {fp32}");
+        var m = new Int8DynamicPass().Apply(Trained.Value, null);
+        foreach (var t in m.Graph.Initializer.Where(t => t.DataType == Tensors.Int8 && t.Dims.Count == 2))
+            Assert.All(t.RawData.ToByteArray(), b => Assert.InRange((sbyte)b, -63, 63));
     }
 
     [Theory]
@@ -202,6 +215,6 @@ public class PassTests
     {
         var m = new Int8DynamicPass().Apply(new WeightClusteringPass(16).Apply(Trained.Value, null), null);
         var (_, acc) = Evaluate(m);
-        Assert.True(acc >= Fp32Accuracy - 0.08);
+        Assert.True(acc >= Fp32Accuracy - 0.03);
     }
 }

@@ -64,7 +64,9 @@ public sealed class Int8DynamicPass(bool perChannel = true, WeightRounding round
             string w = l.WeightName + "_quantized", ws = l.WeightName + "_scale", wzp = l.WeightName + "_zero_point";
             model.SetInitializer(Tensors.FromInt8s(w, q, l.K, l.N));
             model.SetInitializer(Tensors.FromFloats(ws, scales, l.N));
-            model.SetInitializer(Tensors.FromInt8s(wzp, new sbyte[l.N], l.N));
+            // Symmetric weights: zero point 0 as a scalar. (A per-column zero-point vector is legal ONNX, but ORT 1.31's
+            // MatMulInteger gave wrong results with it once heads were pruned; the scale stays per column in the Mul.)
+            model.SetInitializer(Tensors.ScalarInt8(wzp, 0));
             string p = l.Node.Name;
             newNodes.Add(OnnxModel.Node("MatMulInteger", p + "_MatMulInteger", [dq.Q, w, dq.Zp, wzp], [p + "_int32"]));
             newNodes.Add(OnnxModel.Node("Cast", p + "_Cast", [p + "_int32"], [p + "_float"], null, OnnxModel.IntAttribute("to", Tensors.Float)));
