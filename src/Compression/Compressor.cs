@@ -136,12 +136,21 @@ public sealed class Compressor(CompressionOptions options, Action<string>? progr
         }
         string? deployed = null;
         string deployedPath = Path.Combine(options.OutputDirectory, $"{stem}.deployed.ort");
+        // The .onnx of the deployed recipe is written next to the .ort: it is byte-identical across runs, while ORT's
+        // flatbuffer serializer orders some tables differently from one session to the next (same graph, same outputs).
+        string deployedOnnxPath = Path.ChangeExtension(deployedPath, ".onnx");
         if (chosen is not null)
         {
             File.Copy(Path.Combine(options.OutputDirectory, chosen.File), deployedPath, overwrite: true);
+            File.Copy(Path.Combine(options.OutputDirectory, Path.ChangeExtension(chosen.File, ".onnx")), deployedOnnxPath, overwrite: true);
             deployed = Path.GetFileName(deployedPath);
         }
-        else if (File.Exists(deployedPath)) File.Delete(deployedPath); // never leave a stale deployed model next to a refusal
+        else
+        {
+            // never leave a stale deployed model next to a refusal
+            if (File.Exists(deployedPath)) File.Delete(deployedPath);
+            if (File.Exists(deployedOnnxPath)) File.Delete(deployedOnnxPath);
+        }
 
         var report = new CompressionReport(Path.GetFileName(options.ModelPath), Path.GetFileName(options.DataPath), evaluation.Count, calibration.Count,
             options.Tolerance, options.Target.ToString().ToLowerInvariant(), fp32Accuracy, MachineDescription(), naive, rows,
@@ -169,8 +178,11 @@ public sealed class Compressor(CompressionOptions options, Action<string>? progr
         }
         bool passes = naive || m.Accuracy >= fp32Accuracy - options.Tolerance - 1e-12;
         return new VariantReport(name, recipe, format == ModelFormat.Ort ? "ort" : "onnx", file, bytes.Length, gz, Math.Round((double)fp32Size / bytes.Length, 2),
-            Math.Round((double)fp32Size / gz, 2), parameters, m.Accuracy, m.MacroF1, m.WeightedLogLoss, passes, Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant(),
-            Math.Round(runner.LoadMilliseconds, 2), Math.Round(first, 2), Math.Round(b1, 2), Math.Round(b32, 2), b32 > 0 ? Math.Round(1e6 / b32) : 0);
+            Math.Round((double)fp32Size / gz, 2), parameters, m.Accuracy, m.MacroF1, m.WeightedLogLoss, passes,
+            format == ModelFormat.Ort ? "(ORT flatbuffer bytes vary between sessions)" : Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant(),
+            // Without timing every field is a function of the inputs, so report.json is byte-identical across runs.
+            options.MeasureLatency ? Math.Round(runner.LoadMilliseconds, 2) : 0, options.MeasureLatency ? Math.Round(first, 2) : 0,
+            Math.Round(b1, 2), Math.Round(b32, 2), b32 > 0 ? Math.Round(1e6 / b32) : 0);
     }
 
     public static long GzipSize(byte[] bytes)
@@ -192,6 +204,6 @@ public sealed class Compressor(CompressionOptions options, Action<string>? progr
             throw new InvalidDataException($"{options.DataPath}: x has shape [N, {data.Steps}, {data.Bands}] but {options.ModelPath} input '{input!.Name}' expects [batch, {dims[1].DimValue}, {dims[2].DimValue}]; use features made for this model's survey.");
     }
 
-    public static string MachineDescription() =>
+    public string MachineDescription() => !options.MeasureLatency ? "timing not measured (--no-timing)" :
         $"{Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version}, ONNX Runtime 1.31.1 CPU, 1 intra-op thread (naive baseline: default SessionOptions)";
 }
