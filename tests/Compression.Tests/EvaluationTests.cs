@@ -36,6 +36,35 @@ public class EvaluationTests
     }
 
     [Fact]
+    public void Loads_the_alerts_features_npz_layout_with_capital_X_and_string_members()
+    {
+        var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"features-{Guid.NewGuid():N}.npz");
+        try
+        {
+            using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Create))
+            {
+                using (var s = zip.CreateEntry("X.npy").Open()) Npy.Write(s, Enumerable.Range(0, 3 * 100 * 2).Select(i => (float)i).ToArray(), 3, 100, 2);
+                using (var s = zip.CreateEntry("y.npy").Open()) Npy.Write(s, new long[] { 11, 3, 7 }, 3);
+                using (var s = zip.CreateEntry("ids.npy").Open())
+                {
+                    // a '<U4' string array, as numpy and the classifier's NumpyArchive write it
+                    var header = "{'descr': '<U4', 'fortran_order': False, 'shape': (1,), }";
+                    header += new string(' ', (64 - (10 + header.Length + 1) % 64) % 64) + "\n";
+                    s.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);
+                    s.Write(BitConverter.GetBytes((ushort)header.Length));
+                    s.Write(System.Text.Encoding.Latin1.GetBytes(header));
+                    s.Write(new byte[16]);
+                }
+            }
+            var set = LabelledSet.Load(path);
+            Assert.Equal(3, set.Count);
+            Assert.Equal(new long[] { 11, 3, 7 }, set.Labels);
+            Assert.Equal(200f, set.Row(1)[0]);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
     public void Rejects_non_npy_bytes_with_a_message_naming_the_fix()
     {
         var e = Assert.Throws<InvalidDataException>(() => Npy.Read(new MemoryStream("not numpy at all"u8.ToArray()), "x.npy"));

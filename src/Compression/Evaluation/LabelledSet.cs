@@ -30,8 +30,9 @@ public sealed class LabelledSet
     }
 
     /// <summary>
-    /// Loads labelled features from an .npz holding arrays x (or X/features) and y (or labels), or from a folder
-    /// holding x.npy and y.npy (the layout `alerts features` writes).
+    /// Loads labelled features from an .npz holding arrays x (or X/features) and y (or labels) — the .npz that
+    /// `alerts features` writes (X, y, plus ids/channels/classes string members, which are ignored) — or from a folder
+    /// holding x.npy and y.npy.
     /// </summary>
     public static LabelledSet Load(string path)
     {
@@ -45,7 +46,8 @@ public sealed class LabelledSet
         else if (path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase))
         {
             if (!File.Exists(path)) throw new FileNotFoundException($"{path}: labelled data file not found. Pass --data with an .npz (arrays x, y) or a folder holding x.npy and y.npy.");
-            var arrays = Npy.ReadNpz(path);
+            string[] wanted = ["x", "X", "features", "y", "labels"];
+            var arrays = Npy.ReadNpz(path, wanted.Contains);
             x = Pick(arrays, path, "x", "X", "features");
             y = Pick(arrays, path, "y", "labels");
         }

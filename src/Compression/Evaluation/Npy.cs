@@ -23,13 +23,18 @@ public static class Npy
         return Read(s, path);
     }
 
-    public static Dictionary<string, NpyArray> ReadNpz(string path)
+    /// <summary>
+    /// Reads the members of an .npz. <paramref name="include"/> picks members by name (without ".npy"); others are
+    /// not parsed, so archives that also hold string arrays (`alerts features` writes ids, channels, classes) load.
+    /// </summary>
+    public static Dictionary<string, NpyArray> ReadNpz(string path, Func<string, bool>? include = null)
     {
         var result = new Dictionary<string, NpyArray>(StringComparer.Ordinal);
         using var zip = ZipFile.OpenRead(path);
         foreach (var e in zip.Entries)
         {
             if (!e.FullName.EndsWith(".npy", StringComparison.Ordinal)) continue;
+            if (include is not null && !include(e.FullName[..^4])) continue;
             using var s = e.Open();
             using var ms = new MemoryStream();
             s.CopyTo(ms);
