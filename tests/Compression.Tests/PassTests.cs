@@ -26,7 +26,7 @@ public class PassTests
         return ms.Length;
     }
 
-    public static TheoryData<string> PassNames => new() { "fp16", "int8-dynamic", "int8-dynamic-gptq", "int8-qdq-minmax", "int8-qdq-p99.99", "prune-mag-50", "cluster-16-folded", "cluster-16-codebook" };
+    public static TheoryData<string> PassNames => new() { "fp16", "int8-dynamic", "int8-dynamic-gptq", "int8-qdq-minmax", "int8-qdq-p99.99", "prune-mag-50", "cluster-16-folded", "cluster-16-codebook", "int8-constants", "compact" };
 
     public static ICompressionPass ByName(string name) => name switch
     {
@@ -38,6 +38,8 @@ public class PassTests
         "prune-mag-50" => new MagnitudePruningPass(0.5),
         "cluster-16-folded" => new WeightClusteringPass(16),
         "cluster-16-codebook" => new WeightClusteringPass(16, ClusterStorage.Codebook),
+        "int8-constants" => new Int8ConstantStoragePass(),
+        "compact" => new CompactNamesPass(),
         _ => throw new ArgumentException(name),
     };
 
@@ -55,7 +57,7 @@ public class PassTests
     [PythonOnnxFact]
     public void Every_pass_output_is_accepted_by_the_python_onnx_checker()
     {
-        foreach (var name in new[] { "fp16", "int8-dynamic", "int8-dynamic-gptq", "int8-qdq-minmax", "int8-qdq-p99.99", "prune-mag-50", "cluster-16-folded", "cluster-16-codebook" })
+        foreach (var name in new[] { "fp16", "int8-dynamic", "int8-dynamic-gptq", "int8-qdq-minmax", "int8-qdq-p99.99", "prune-mag-50", "cluster-16-folded", "cluster-16-codebook", "int8-constants", "compact" })
         {
             var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{name}-{Guid.NewGuid():N}.onnx");
             try
@@ -216,5 +218,31 @@ public class PassTests
         var m = new Int8DynamicPass().Apply(new WeightClusteringPass(16).Apply(Trained.Value, null), null);
         var (_, acc) = Evaluate(m);
         Assert.True(acc >= Fp32Accuracy - 0.03);
+    }
+
+    [Fact]
+    public void Int8_constant_storage_shrinks_the_positional_encoding_and_ORT_keeps_it_int8()
+    {
+        var m = new Int8ConstantStoragePass().Apply(Trained.Value, null);
+        Assert.Null(m.Initializer("pe"));
+        Assert.Equal(Tensors.Int8, m.Initializer("pe_int8")!.DataType);
+        var (p, acc) = Evaluate(m);
+        Assert.True(Fixtures.MaxAbsDiff(Fp32Probabilities.Value, p) < 0.05);
+        Assert.True(acc >= Fp32Accuracy - 0.01);
+        Assert.True(m.ToBytes().Length < 0.5 * Trained.Value.ToBytes().Length);
+        var optimized = OnnxModel.Parse(OrtFormat.SaveOptimized(m.ToBytes(), ModelFormat.Onnx));
+        Assert.Equal(Tensors.Int8, optimized.Initializer("pe_int8")!.DataType); // not constant-folded back to float
+    }
+
+    [Fact]
+    public void Compact_names_keep_outputs_and_io_names_and_shrink_the_file()
+    {
+        var m = new CompactNamesPass().Apply(Trained.Value, null);
+        var (p, _) = Evaluate(m);
+        Assert.Equal(Fp32Probabilities.Value, p);
+        Assert.Equal("input", m.Graph.Input[0].Name);
+        Assert.Equal("probabilities", m.Graph.Output[0].Name);
+        Assert.All(m.Graph.Node.SelectMany(n => n.Output).Where(o => o != "probabilities"), o => Assert.True(o.Length <= 4, o));
+        Assert.True(m.ToBytes().Length < Trained.Value.ToBytes().Length - 2000);
     }
 }

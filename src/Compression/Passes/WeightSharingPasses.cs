@@ -24,13 +24,13 @@ public sealed class MagnitudePruningPass(double sparsity, PruningScope scope = P
         {
             var all = weights.SelectMany(t => Tensors.ToFloats(t).Select(MathF.Abs)).ToArray();
             float threshold = Threshold(all, sparsity);
-            foreach (var t in weights) Prune(model, t, threshold, (int)Math.Round(sparsity * all.Length), all.Length);
+            foreach (var t in weights) Prune(model, t, threshold);
         }
         else
             foreach (var t in weights)
             {
                 var abs = Tensors.ToFloats(t).Select(MathF.Abs).ToArray();
-                Prune(model, t, Threshold(abs, sparsity), -1, abs.Length);
+                Prune(model, t, Threshold(abs, sparsity));
             }
         return model;
     }
@@ -53,7 +53,7 @@ public sealed class MagnitudePruningPass(double sparsity, PruningScope scope = P
         return k == 0 ? -1 : sorted[k - 1];
     }
 
-    private static void Prune(OnnxModel model, TensorProto t, float threshold, int _, int __)
+    private static void Prune(OnnxModel model, TensorProto t, float threshold)
     {
         var w = Tensors.ToFloats(t);
         for (int i = 0; i < w.Length; i++) if (MathF.Abs(w[i]) <= threshold) w[i] = 0;
