@@ -105,7 +105,7 @@ public class CompressorTests
         try
         {
             // Tolerance -0.2 demands 20 points above fp32: nothing can pass.
-            var report = new Compressor(Options(dir, Small, tolerance: -0.2)).Run();
+            var report = new Compressor(Options(dir, [Recipe.Of(), Recipe.Of(new Int8DynamicPass())], tolerance: -0.2)).Run();
             Assert.NotNull(report.Refusal);
             Assert.StartsWith("no compressed variant keeps accuracy", report.Refusal);
         }
