@@ -12,6 +12,7 @@ public static class Program
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(DecodeCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
+        root.Subcommands.Add(CompressCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Alerts.Compression.Bench.InferenceBenchmarks).Assembly).Run(args);

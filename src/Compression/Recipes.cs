@@ -1,0 +1,44 @@
+using Alerts.Compression.Evaluation;
+using Alerts.Compression.Onnx;
+using Alerts.Compression.Passes;
+
+namespace Alerts.Compression;
+
+/// <summary>A named chain of passes applied left to right ("cluster-16-folded+int8-dynamic").</summary>
+public sealed record Recipe(string Name, IReadOnlyList<ICompressionPass> Passes)
+{
+    public OnnxModel Apply(OnnxModel model, LabelledSet? calibration)
+    {
+        var m = model;
+        foreach (var p in Passes) m = p.Apply(m, calibration);
+        return m;
+    }
+
+    public static Recipe Of(params ICompressionPass[] passes) => new(passes.Length == 0 ? "fp32" : string.Join('+', passes.Select(p => p.Name)), passes);
+
+    /// <summary>The variants `alerts compress` builds and measures, in report order.</summary>
+    public static IReadOnlyList<Recipe> Standard() =>
+    [
+        Of(),
+        Of(new Fp16WeightsPass()),
+        Of(new MagnitudePruningPass(0.5)),
+        Of(new MagnitudePruningPass(0.5, PruningScope.PerLayer)),
+        Of(new WeightClusteringPass(16)),
+        Of(new WeightClusteringPass(16, ClusterStorage.Codebook)),
+        Of(new Int8DynamicPass()),
+        Of(new Int8DynamicPass(rounding: WeightRounding.Gptq)),
+        Of(new Int8StaticQdqPass(CalibrationMethod.MinMax)),
+        Of(new Int8StaticQdqPass(CalibrationMethod.Percentile, 99.99)),
+        Of(new Int8StaticQdqPass(CalibrationMethod.Percentile, 99.99, rounding: WeightRounding.Gptq)),
+        Of(new WeightClusteringPass(16), new Int8DynamicPass()),
+        Of(new MagnitudePruningPass(0.5), new WeightClusteringPass(16), new Int8DynamicPass()),
+        Of(new StructuredPruningPass(16, 32)),
+        Of(new StructuredPruningPass(8, 64)),
+        Of(new StructuredPruningPass(16, 32), new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()),
+        Of(new StructuredPruningPass(16, 32), new WeightClusteringPass(16), new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()),
+        Of(new StructuredPruningPass(8, 64), new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()),
+        Of(new StructuredPruningPass(16, 32), new WeightClusteringPass(16), new Int8StaticQdqPass(CalibrationMethod.Percentile, 99.99), new Int8ConstantStoragePass(), new CompactNamesPass()),
+        Of(new MagnitudePruningPass(0.5), new WeightClusteringPass(16), new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()),
+        Of(new WeightClusteringPass(16), new Int8ConstantStoragePass(), new CompactNamesPass()),
+    ];
+}
