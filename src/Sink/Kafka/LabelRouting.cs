@@ -167,12 +167,13 @@ public sealed record LabelRoute(string Topic, LabelFilter Filter);
 /// </summary>
 public sealed class LabelRouter
 {
-    public IReadOnlyList<LabelRoute> Routes { get; }
+    private readonly LabelRoute[] _routes;
+    public IReadOnlyList<LabelRoute> Routes => _routes;
 
     public LabelRouter(IEnumerable<LabelRoute> routes)
     {
-        Routes = routes.ToArray();
-        if (Routes.Count == 0) throw new ArgumentException("At least one label route is needed (e.g. Kafka:Labels:Routes:alerts.labels = all).");
+        _routes = routes.ToArray();
+        if (_routes.Length == 0) throw new ArgumentException("At least one label route is needed (e.g. Kafka:Labels:Routes:alerts.labels = all).");
     }
 
     public static LabelRouter FromConfiguration(IEnumerable<KeyValuePair<string, string?>> topicToRule) =>
@@ -182,6 +183,6 @@ public sealed class LabelRouter
     public void Match(Classification c, List<string> topics)
     {
         topics.Clear();
-        foreach (var r in Routes) if (r.Filter.Matches(c)) topics.Add(r.Topic);
+        foreach (var r in _routes) if (r.Filter.Matches(c)) topics.Add(r.Topic);
     }
 }

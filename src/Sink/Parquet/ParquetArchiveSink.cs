@@ -41,6 +41,7 @@ public sealed class ParquetArchiveSink : IClassificationSink
     private readonly Dictionary<(Survey, string), PartitionFile> _open = new();
     private readonly Dictionary<(Survey, string), HashSet<long>> _seen = new();
     private readonly ParquetOptions _parquetOptions;
+    private readonly Stack<ArchiveRowBuffer> _spareBuffers = new(); // reused across files: no per-flush column arrays
     private long _seq;
 
     public ParquetArchiveSink(ParquetArchiveOptions options)
@@ -127,7 +128,9 @@ public sealed class ParquetArchiveSink : IClassificationSink
         var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
         var writer = await ParquetWriter.CreateAsync(ArchiveSchema.Schema, fs, _parquetOptions, append: false, ct);
         writer.CustomMetadata = new Dictionary<string, string> { ["alerts.writer"] = _o.WriterId, ["alerts.schema"] = "archive-v1" };
-        return new PartitionFile(final, temp, fs, writer, new ArchiveRowBuffer());
+        var buffer = _spareBuffers.Count > 0 ? _spareBuffers.Pop() : new ArchiveRowBuffer(Math.Min(_o.RowGroupRows, 1 << 16));
+        buffer.Clear();
+        return new PartitionFile(final, temp, fs, writer, buffer);
     }
 
     private async Task WriteRowGroupAsync(PartitionFile pf, CancellationToken ct)
@@ -143,6 +146,7 @@ public sealed class ParquetArchiveSink : IClassificationSink
     {
         await WriteRowGroupAsync(pf, ct);
         _open.Remove(key);
+        _spareBuffers.Push(pf.Buffer);
         await pf.Writer.DisposeAsync(); // writes the footer
         if (pf.RowsInFile == 0) { pf.Stream.Dispose(); File.Delete(pf.TempPath); return; }
         AtomicFile.Commit(pf.Stream, pf.TempPath, pf.FinalPath);
