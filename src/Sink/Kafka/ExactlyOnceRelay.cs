@@ -26,8 +26,10 @@ public sealed record ExactlyOnceStats(long Batches, long Committed, long Aborted
 /// that produced them are committed in one producer transaction (SendOffsetsToTransaction with the consumer's group
 /// metadata), so a read_committed reader of the output sees each input's outputs exactly once even across crashes,
 /// aborts and rebalances. On a failed batch the transaction is aborted and the consumer rewinds to the batch start.
-/// <para>Rebalance: partitions are revoked between batches only (the loop owns the consumer), and a revoke aborts the
-/// open transaction if any, so offsets of revoked partitions are never committed by this instance afterwards.</para>
+/// <para>Rebalance: the consumer is only polled while no transaction is open, so revocations happen between
+/// transactions. Records of partitions revoked while a batch was being gathered are dropped from the batch (the new
+/// owner re-reads them from the last transactional commit), and the group metadata sent with the offsets lets the broker
+/// fence a zombie instance (KIP-447): its transaction fails and is aborted.</para>
 /// </summary>
 public sealed class ExactlyOnceRelay : IDisposable
 {
@@ -35,6 +37,7 @@ public sealed class ExactlyOnceRelay : IDisposable
     private readonly IConsumer<byte[]?, byte[]> _consumer;
     private readonly IProducer<string?, byte[]> _producer;
     private long _batches, _committed, _aborted, _in, _out;
+    private bool _rebalanced;
 
     public ExactlyOnceRelay(ExactlyOnceOptions options)
     {
@@ -49,7 +52,10 @@ public sealed class ExactlyOnceRelay : IDisposable
         cc.TryAdd("auto.offset.reset", "earliest");
         var pc = new Dictionary<string, string>(options.Producer.ToDictionary()) { ["enable.idempotence"] = "true" };
         pc.TryAdd("linger.ms", "5");
-        _consumer = new ConsumerBuilder<byte[]?, byte[]>(cc).Build();
+        _consumer = new ConsumerBuilder<byte[]?, byte[]>(cc)
+            .SetPartitionsRevokedHandler((_, _) => _rebalanced = true)
+            .SetPartitionsLostHandler((_, _) => _rebalanced = true)
+            .Build();
         _producer = new ProducerBuilder<string?, byte[]>(pc).Build();
     }
 
@@ -81,6 +87,12 @@ public sealed class ExactlyOnceRelay : IDisposable
                     if (r is null) break;
                     if (r.IsPartitionEOF) continue;
                     batch.Add(r);
+                }
+                if (_rebalanced)
+                {
+                    _rebalanced = false;
+                    var owned = _consumer.Assignment.ToHashSet();
+                    batch.RemoveAll(r => !owned.Contains(r.TopicPartition));
                 }
                 if (batch.Count == 0) continue;
                 _batches++;
