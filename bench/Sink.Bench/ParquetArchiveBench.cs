@@ -6,7 +6,7 @@ using Parquet;
 namespace Alerts.Sink.Bench;
 
 /// <summary>
-/// Parquet rows/s with all 37 columns. Baseline: the same rows encoded by Parquet.Net into memory (no file, no
+/// Parquet rows/s with all 33 file columns. Baseline: the same rows encoded by Parquet.Net into memory (no file, no
 /// fsync, no dedup); measured: the full ParquetArchiveSink path (dedup, Hive layout, temp file, fsync, rename).
 /// </summary>
 [MemoryDiagnoser]
