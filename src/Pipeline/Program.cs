@@ -13,6 +13,7 @@ public static class Program
         root.Subcommands.Add(DecodeCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(CompressCommand.Create());
+        root.Subcommands.Add(ArchiveCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }

@@ -1,0 +1,65 @@
+using System.CommandLine;
+using Alerts.Core;
+using Alerts.Sink.Parquet;
+using Spectre.Console;
+
+namespace Alerts.Pipeline.Commands;
+
+/// <summary><c>alerts archive compact</c>: merge a night's small Parquet files into one per survey, dropping duplicate alert ids.</summary>
+public static class ArchiveCommand
+{
+    public static Command Create()
+    {
+        var archive = new Command("archive", "Maintain the Parquet archive (survey=<s>/night=<YYYYMMDD>/part-*.parquet).");
+        archive.Subcommands.Add(CreateCompact());
+        return archive;
+    }
+
+    private static Command CreateCompact()
+    {
+        var root = new Option<DirectoryInfo>("--root") { Description = "Archive root directory (the one holding survey=... folders).", Required = true };
+        var night = new Option<string>("--night") { Description = "Night to compact, YYYYMMDD (UTC date of the alerts).", Required = true };
+        var survey = new Option<string?>("--survey") { Description = "Only this survey: ztf, lsst or elasticc (default: all)." };
+        var rowGroup = new Option<int>("--row-group-rows") { Description = "Rows per row group in the merged file.", DefaultValueFactory = _ => 100_000 };
+        var cmd = new Command("compact", "Merge the small files of one night into one file per survey, without losing or duplicating a row. Run it once writers have moved on from that night.");
+        cmd.Options.Add(root); cmd.Options.Add(night); cmd.Options.Add(survey); cmd.Options.Add(rowGroup);
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var dir = parse.GetValue(root)!;
+            var n = parse.GetValue(night)!;
+            var s = parse.GetValue(survey);
+            if (!dir.Exists)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]--root {dir.FullName}: no such directory.[/] Pass the archive root given to the Parquet sink (Sink:Parquet:Root).");
+                return 2;
+            }
+            Survey? sv = null;
+            if (s is not null)
+            {
+                var match = Enum.GetValues<Survey>().Where(x => x.Name() == s.ToLowerInvariant()).ToArray();
+                if (match.Length == 0) { AnsiConsole.MarkupLineInterpolated($"[red]--survey {s}: unknown survey.[/] Use ztf, lsst or elasticc."); return 2; }
+                sv = match[0];
+            }
+            IReadOnlyList<CompactionResult> results;
+            try
+            {
+                results = await AnsiConsole.Status().StartAsync($"Compacting night {n} under {dir.FullName}...",
+                    _ => new ArchiveCompactor(dir.FullName, parse.GetValue(rowGroup)).CompactNightAsync(n, sv, ct));
+            }
+            catch (ArgumentException e)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
+                return 2;
+            }
+            var table = new Table().AddColumns("partition", "files in", "rows in", "rows out", "duplicates dropped", "output");
+            foreach (var r in results)
+                table.AddRow(Path.GetRelativePath(dir.FullName, r.Directory), r.FilesIn.ToString(),
+                    r.RowsIn < 0 ? "-" : r.RowsIn.ToString("N0"), r.RowsOut < 0 ? "-" : r.RowsOut.ToString("N0"),
+                    r.DuplicatesDropped.ToString("N0"), r.Output is null ? "(nothing to merge)" : Path.GetFileName(r.Output));
+            if (results.Count == 0) AnsiConsole.MarkupLineInterpolated($"[yellow]No partition for night {n} under {dir.FullName}.[/]");
+            else AnsiConsole.Write(table);
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,210 @@
+using Alerts.Core;
+using Alerts.Sink.Parquet;
+using DuckDB.NET.Data;
+using ParquetSharp;
+
+namespace Alerts.Sink.Tests;
+
+public sealed class ParquetArchiveSinkTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "alerts-sink-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose() { if (Directory.Exists(_root)) Directory.Delete(_root, true); }
+
+    private static DuckDBConnection Duck()
+    {
+        var c = new DuckDBConnection("DataSource=:memory:");
+        c.Open();
+        return c;
+    }
+
+    private static object? Scalar(DuckDBConnection c, string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar();
+    }
+
+    private string Glob => Path.Combine(_root, "**", "*.parquet").Replace('\\', '/');
+
+    [Fact]
+    public async Task DuckDb_reads_the_hive_partitioned_dataset_with_counts_and_values()
+    {
+        await using (var sink = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _root, RowGroupRows = 100 }))
+        {
+            await sink.WriteAsync(TestClassifications.Range(1, 250));                 // night 20240115
+            await sink.WriteAsync(TestClassifications.Range(1001, 50, mjd: 60325.1));  // night 20240116
+            await sink.FlushAsync();
+            Assert.Equal(2, sink.FilesCommitted);
+        }
+        Assert.True(File.Exists(Path.Combine(_root, "survey=ztf", "night=20240115", "part-w0-000000.parquet")));
+
+        using var db = Duck();
+        var src = $"read_parquet('{Glob}', hive_partitioning=true)";
+        Assert.Equal(300L, Convert.ToInt64(Scalar(db, $"select count(*) from {src}")));
+        Assert.Equal(250L, Convert.ToInt64(Scalar(db, $"select count(*) from {src} where night = '20240115' and survey = 'ztf'")));
+        Assert.Equal(300L, Convert.ToInt64(Scalar(db, $"select count(distinct alert_id) from {src}")));
+        // Alert 12: best class index 12 % 14 = 12 -> RRL with 0.87.
+        Assert.Equal("RRL", Scalar(db, $"select label from {src} where alert_id = 12"));
+        Assert.Equal(0.87f, Convert.ToSingle(Scalar(db, $"select p_RRL from {src} where alert_id = 12")), 6);
+        Assert.Equal(0.87f, Convert.ToSingle(Scalar(db, $"select label_probability from {src} where alert_id = 12")), 6);
+        Assert.Equal(11, Convert.ToInt32(Scalar(db, $"select p_mu_Lens_Single is null and p_SNIa_91bg is null and label is null and reason = 'too-few-points' from {src} where alert_id = 10") is true ? 11 : 0));
+        Assert.Equal("ZTF240000012", Scalar(db, $"select object_id from {src} where alert_id = 12"));
+        Assert.Equal(12L, Convert.ToInt64(Scalar(db, $"select source_offset from {src} where alert_id = 12")));
+        Assert.Equal("ztf_20240115_programid1", Scalar(db, $"select source_origin from {src} where alert_id = 12"));
+        // Latency from the Kafka timestamp (250 ms before ingest) to the write (now): positive and consistent.
+        Assert.True(Convert.ToBoolean(Scalar(db, $"select bool_and(latency_ms >= 250 and written_at >= ingested_at) from {src}")));
+        Assert.Equal(TestClassifications.T0.UtcDateTime, (DateTime)Scalar(db, $"select ingested_at from {src} where alert_id = 12")!);
+        // Every probability vector of classified rows sums to 1.
+        Assert.True(Convert.ToBoolean(Scalar(db, $"select bool_and(abs(p_mu_Lens_Single+p_TDE+p_EB+p_SNII+p_SNIax+p_Mira+p_SNIbc+p_KN+p_M_dwarf+p_SNIa_91bg+p_AGN+p_SNIa+p_RRL+p_SLSN_I - 1) < 1e-5) from {src} where label is not null")));
+    }
+
+    [Fact]
+    public async Task ParquetSharp_reads_the_same_files_and_row_groups_follow_the_row_limit()
+    {
+        await using (var sink = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _root, RowGroupRows = 64 }))
+        {
+            await sink.WriteAsync(TestClassifications.Range(1, 200));
+            await sink.FlushAsync();
+        }
+        var file = Directory.GetFiles(_root, "*.parquet", SearchOption.AllDirectories).Single();
+        using var reader = new ParquetFileReader(file);
+        Assert.Equal(4, reader.FileMetaData.NumRowGroups); // 64+64+64+8
+        var schema = reader.FileMetaData.Schema;
+        var ids = new List<long>(); var labels = new List<string?>(); var snia = new List<float?>();
+        for (int g = 0; g < reader.FileMetaData.NumRowGroups; g++)
+        {
+            using var rg = reader.RowGroup(g);
+            int n = checked((int)rg.MetaData.NumRows);
+            ids.AddRange(rg.Column(schema.ColumnIndex("alert_id")).LogicalReader<long>().ReadAll(n));
+            labels.AddRange(rg.Column(schema.ColumnIndex("label")).LogicalReader<string?>().ReadAll(n));
+            snia.AddRange(rg.Column(schema.ColumnIndex("p_SNIa")).LogicalReader<float?>().ReadAll(n));
+        }
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), ids);
+        Assert.Equal("SNIa", labels[10]); // alert 11 -> class 11 = SNIa
+        Assert.Equal(0.87f, snia[10]);
+        Assert.Null(labels[2]);           // alert 3 is not classified
+        Assert.Null(snia[2]);
+    }
+
+    [Fact]
+    public async Task Row_groups_are_also_cut_by_time()
+    {
+        var clock = new ManualClock(TestClassifications.T0);
+        await using (var sink = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _root, RowGroupRows = 1000, RowGroupMaxAge = TimeSpan.FromSeconds(5), Clock = clock }))
+        {
+            await sink.WriteAsync(TestClassifications.Range(1, 10));
+            clock.Advance(TimeSpan.FromSeconds(6));
+            await sink.WriteAsync(TestClassifications.Range(11, 10)); // the first 10 are 6 s old: all 20 go out as a group
+            await sink.WriteAsync(TestClassifications.Range(21, 5));
+            await sink.FlushAsync();
+        }
+        using var reader = new ParquetFileReader(Directory.GetFiles(_root, "*.parquet", SearchOption.AllDirectories).Single());
+        Assert.Equal(2, reader.FileMetaData.NumRowGroups);
+        Assert.Equal(20, reader.RowGroup(0).MetaData.NumRows);
+    }
+
+    [Fact]
+    public async Task Redelivered_alerts_are_not_duplicated_within_a_run_nor_after_a_restart()
+    {
+        await using (var sink = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _root }))
+        {
+            await sink.WriteAsync(TestClassifications.Range(1, 100));
+            await sink.WriteAsync(TestClassifications.Range(50, 100)); // 50..100 again
+            await sink.FlushAsync();
+            Assert.Equal(149, sink.RowsWritten);
+            Assert.Equal(51, sink.DuplicatesDropped);
+        }
+        await using (var restarted = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _root }))
+        {
+            await restarted.WriteAsync(TestClassifications.Range(140, 20)); // 140..149 already archived
+            await restarted.FlushAsync();
+            Assert.Equal(10, restarted.RowsWritten);
+        }
+        using var db = Duck();
+        Assert.Equal(159L, Convert.ToInt64(Scalar(db, $"select count(*) from read_parquet('{Glob}', hive_partitioning=true)")));
+        Assert.Equal(159L, Convert.ToInt64(Scalar(db, $"select count(distinct alert_id) from read_parquet('{Glob}', hive_partitioning=true)")));
+    }
+
+    [Fact]
+    public async Task A_writer_killed_mid_file_leaves_only_complete_files_and_the_restart_cleans_temporaries()
+    {
+        var sink = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _root, RowGroupRows = 50 });
+        await sink.WriteAsync(TestClassifications.Range(1, 120));
+        await sink.FlushAsync();                                   // durable: 120 rows in one file
+        await sink.WriteAsync(TestClassifications.Range(121, 130)); // two row groups on disk in a temp file, no footer
+        sink.Abandon();                                             // the crash
+
+        var temps = Directory.GetFiles(_root, "*" + AtomicFile.TempSuffix, SearchOption.AllDirectories);
+        Assert.Single(temps);
+        Assert.True(new FileInfo(temps[0]).Length > 0);
+        using (var db = Duck())
+            Assert.Equal(120L, Convert.ToInt64(Scalar(db, $"select count(*) from read_parquet('{Glob}', hive_partitioning=true)")));
+
+        await using (var restarted = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _root, RowGroupRows = 50 }))
+        {
+            Assert.Equal(1, restarted.TemporariesCleaned);
+            await restarted.WriteAsync(TestClassifications.Range(121, 130)); // re-delivered after the crash
+            await restarted.FlushAsync();
+        }
+        Assert.Empty(Directory.GetFiles(_root, "*" + AtomicFile.TempSuffix, SearchOption.AllDirectories));
+        using var db2 = Duck();
+        Assert.Equal(250L, Convert.ToInt64(Scalar(db2, $"select count(distinct alert_id) from read_parquet('{Glob}', hive_partitioning=true)")));
+        Assert.Equal(250L, Convert.ToInt64(Scalar(db2, $"select count(*) from read_parquet('{Glob}', hive_partitioning=true)")));
+    }
+
+    [Fact]
+    public async Task Compaction_merges_a_night_without_losing_or_duplicating_rows()
+    {
+        // Three writers' worth of small files, with the overlap a crash-and-redeliver leaves between writers.
+        for (int w = 0; w < 3; w++)
+            await using (var sink = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _root, WriterId = "w" + w, DedupAgainstExistingFiles = false }))
+                for (int f = 0; f < 4; f++)
+                {
+                    await sink.WriteAsync(TestClassifications.Range(w * 300 + f * 100, 110)); // overlaps the next file (dropped in-run) and the next writer (kept until compaction)
+                    await sink.FlushAsync();
+                }
+        await using (var other = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _root, WriterId = "x" }))
+        { await other.WriteAsync(TestClassifications.Range(1, 5, mjd: 60325.5)); await other.FlushAsync(); }
+
+        using var db = Duck();
+        var src = $"read_parquet('{Glob}', hive_partitioning=true)";
+        var before = Convert.ToInt64(Scalar(db, $"select count(distinct alert_id) from {src} where night='20240115'"));
+        var checksum = Convert.ToDouble(Scalar(db, $"select sum(p_SNIa) + sum(mjd) from (select distinct on (alert_id) * from {src} where night='20240115')"));
+
+        var results = await new ArchiveCompactor(_root, rowGroupRows: 500).CompactNightAsync("20240115");
+        var r = Assert.Single(results);
+        Assert.Equal(12, r.FilesIn);
+        Assert.Equal(3 * (110 + 3 * 100), r.RowsIn);
+        Assert.True(r.DuplicatesDropped > 0);
+        Assert.Equal(before, r.RowsOut);
+        Assert.Equal(r.RowsIn - r.RowsOut, r.DuplicatesDropped);
+
+        Assert.Single(Directory.GetFiles(Path.Combine(_root, "survey=ztf", "night=20240115"), "*.parquet"));
+        Assert.Equal(before, Convert.ToInt64(Scalar(db, $"select count(*) from {src} where night='20240115'")));
+        Assert.Equal(before, Convert.ToInt64(Scalar(db, $"select count(distinct alert_id) from {src} where night='20240115'")));
+        Assert.Equal(checksum, Convert.ToDouble(Scalar(db, $"select sum(p_SNIa) + sum(mjd) from {src} where night='20240115'")), 6);
+        Assert.Equal(5L, Convert.ToInt64(Scalar(db, $"select count(*) from {src} where night='20240116'"))); // other night untouched
+    }
+
+    [Fact]
+    public async Task An_interrupted_compaction_is_finished_by_deleting_its_inputs()
+    {
+        await using (var sink = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _root }))
+            for (int f = 0; f < 3; f++) { await sink.WriteAsync(TestClassifications.Range(f * 10, 10)); await sink.FlushAsync(); }
+        var dir = Path.Combine(_root, "survey=ztf", "night=20240115");
+        var inputs = Directory.GetFiles(dir, "*.parquet");
+        var saved = inputs.ToDictionary(f => f, File.ReadAllBytes);
+        await new ArchiveCompactor(_root).CompactNightAsync("20240115", Survey.Ztf);
+        foreach (var (f, bytes) in saved) File.WriteAllBytes(f, bytes); // as if we died before deleting the inputs
+        Assert.Equal(3, await ArchiveCompactor.FinishInterrupted(dir));
+        Assert.Single(Directory.GetFiles(dir, "*.parquet"));
+    }
+}
+
+public sealed class ManualClock(DateTimeOffset now) : TimeProvider
+{
+    private DateTimeOffset _now = now;
+    public void Advance(TimeSpan by) => _now += by;
+    public override DateTimeOffset GetUtcNow() => _now;
+}
