@@ -28,6 +28,9 @@ public sealed record SimulationOptions
     /// <summary>An object is kept only if it has at least this many detections (an alert stream only contains objects
     /// that were detected); otherwise it is redrawn from the next random stream (up to 400 tries). 0 keeps every draw.</summary>
     public int MinDetections { get; init; } = 1;
+    /// <summary>Extragalactic redshifts are drawn up to where the brightest class member (M − 3σ) peaks at this
+    /// magnitude; null = survey depth + 1 mag. The BTS comparison sets 18.5 (its selection limit) to save time.</summary>
+    public double? RedshiftLimitMag { get; init; }
 }
 
 /// <summary>One alert as a survey would send it, with the truth attached.</summary>
@@ -58,7 +61,7 @@ public sealed class AlertSimulator
         _classes = (options.Classes ?? T2Classes.Names).ToArray();
         foreach (var c in _classes)
             if (T2Classes.IndexOf(c) < 0) throw new ArgumentException($"Unknown class '{c}'; expected one of {string.Join(", ", T2Classes.Names)}.");
-        _objects = new ObjectSimulator(options.Survey, options.Seed, options.StartMjd, options.SpanDays);
+        _objects = new ObjectSimulator(options.Survey, options.Seed, options.StartMjd, options.SpanDays, options.RedshiftLimitMag);
         _cumWeights = new double[_classes.Length];
         double s = 0;
         for (int i = 0; i < _classes.Length; i++) { s += ClassCatalog.NaturalWeight(_classes[i]); _cumWeights[i] = s; }

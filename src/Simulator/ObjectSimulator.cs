@@ -16,8 +16,11 @@ public sealed class ObjectSimulator
 
     public Survey Survey => _survey.Survey;
 
-    public ObjectSimulator(Survey survey, ulong seed, double spanStartMjd, double spanDays)
+    private readonly double? _redshiftLimitMag;
+
+    public ObjectSimulator(Survey survey, ulong seed, double spanStartMjd, double spanDays, double? redshiftLimitMag = null)
     {
+        _redshiftLimitMag = redshiftLimitMag;
         _seed = seed;
         _survey = new SurveyModel(survey, seed);
         _spanStart = spanStartMjd;
@@ -33,7 +36,7 @@ public sealed class ObjectSimulator
         double dec = survey == Survey.Ztf
             ? Math.Asin(rng.Uniform(Math.Sin(-28 * Math.PI / 180), Math.Sin(88 * Math.PI / 180))) * 180 / Math.PI
             : Math.Asin(rng.Uniform(Math.Sin(-88 * Math.PI / 180), Math.Sin(10 * Math.PI / 180))) * 180 / Math.PI;
-        var src = ClassCatalog.Draw(className, rng, survey, _spanStart, _spanEnd);
+        var src = ClassCatalog.Draw(className, rng, survey, _spanStart, _spanEnd, _redshiftLimitMag);
         double start = Math.Max(src.WindowStart, _spanStart - 90), end = Math.Min(src.WindowEnd, _spanEnd + 180);
         _survey.Visits(rng, ra, dec, start, end, _visits);
 

@@ -24,6 +24,7 @@ public static class SimulateCommand
         foreach (var o in new Option[] { survey, objects, outDir, seed, format, schemaVersion, balanced, classes, compare }) cmd.Options.Add(o);
         cmd.SetAction(async (pr, ct) =>
         {
+            if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200; // logs and CI: do not wrap the tables
             var surveyName = pr.GetValue(survey)!.ToLowerInvariant();
             Survey sv = surveyName switch
             {
@@ -81,7 +82,7 @@ public static class SimulateCommand
 
     private static void RenderKs(BtsComparison.Report r)
     {
-        var t = new Table().Title("Two-sample KS statistic, simulated ZTF (peak < 18.5 mag) vs BTS").AddColumn("class").AddColumn("n sim").AddColumn("n real");
+        var t = new Table().Title("Two-sample KS statistic (median sim/real), simulated ZTF (peak < 18.5 mag) vs BTS").AddColumn("class").AddColumn("n sim").AddColumn("n real");
         foreach (var q in BtsComparison.Quantities) t.AddColumn(new TableColumn(q).RightAligned());
         foreach (var row in r.Rows)
         {
@@ -89,7 +90,8 @@ public static class SimulateCommand
             foreach (var q in BtsComparison.Quantities)
             {
                 var ks = row.Ks.GetValueOrDefault(q, double.NaN);
-                cells.Add(double.IsNaN(ks) ? "-" : (ks > 0.25 && row.Class is "SNIa" or "SNII" ? $"[red]{ks:F3}[/]" : $"{ks:F3}"));
+                var text = double.IsNaN(ks) ? "-" : $"{ks:F3} ({row.SimMedian[q]:G3}/{row.RealMedian[q]:G3})";
+                cells.Add(ks > 0.25 && row.Class is "SNIa" or "SNII" ? $"[red]{text}[/]" : text);
             }
             t.AddRow(cells.ToArray());
         }

@@ -23,32 +23,33 @@ public static class ClassCatalog
     };
 
     private record SnFamily(double MeanM, double SigmaM, double TauRise, double TauRiseDex, double GammaMean, double GammaSigma,
-        double BetaMax, double TauFall, double TauFallDex, double Colour, double ColourSigma, double ColourRate, double BlueFade, double ZMaxCap, double RateIndex);
+        double BetaMax, double TauFall, double TauFallDex, double Colour, double ColourSigma, double ColourRate, double BlueFade, double ZMaxCap, double RateIndex, double HostEbvScale);
 
     // Rest-frame distributions; tuned against the ZTF BTS light curves with `alerts simulate --compare-real`.
     private static SnFamily Family(string cls) => cls switch
     {
-        "SNIa" => new(-19.25, 0.28, 2.2, 0.10, 8.0, 1.8, 0.012, 19.0, 0.10, -0.05, 0.10, 0.035, 0.35, 0.6, 1.5),
-        "SNIa-91bg" => new(-17.6, 0.40, 1.6, 0.10, 6.0, 1.5, 0.015, 13.0, 0.10, 0.35, 0.12, 0.045, 0.45, 0.2, 0),
-        "SNIax" => new(-17.2, 0.90, 2.0, 0.12, 6.0, 2.0, 0.015, 18.0, 0.12, 0.05, 0.15, 0.030, 0.35, 0.3, 0),
-        "SNII" => new(-17.1, 0.85, 1.8, 0.20, 35.0, 15.0, 0.012, 25.0, 0.20, -0.05, 0.12, 0.012, 0.50, 0.3, 2.0),
-        "SNIbc" => new(-17.7, 0.65, 2.6, 0.12, 9.0, 2.5, 0.015, 16.0, 0.15, 0.30, 0.15, 0.030, 0.35, 0.3, 2.0),
-        "SLSN-I" => new(-21.3, 0.55, 8.0, 0.15, 18.0, 8.0, 0.010, 35.0, 0.15, -0.15, 0.12, 0.012, 0.20, 1.8, 3.0),
-        "TDE" => new(-19.7, 0.55, 6.0, 0.15, 8.0, 4.0, 0.012, 35.0, 0.18, -0.35, 0.10, 0.000, 0.00, 0.6, -1.0),
-        "KN" => new(-16.0, 0.50, 0.25, 0.10, 0.5, 0.2, 0.050, 1.6, 0.10, 0.30, 0.15, 0.300, 0.80, 0.1, 0),
+        "SNIa" => new(-19.25, 0.28, 2.8, 0.10, 11.0, 2.0, 0.012, 32.0, 0.10, -0.12, 0.10, 0.035, 0.15, 0.6, 1.5, 0.05),
+        "SNIa-91bg" => new(-17.6, 0.40, 1.8, 0.10, 7.0, 1.5, 0.015, 16.0, 0.10, 0.35, 0.12, 0.045, 0.45, 0.2, 0, 0.03),
+        "SNIax" => new(-17.2, 0.90, 2.2, 0.12, 7.0, 2.0, 0.015, 22.0, 0.12, 0.05, 0.15, 0.030, 0.35, 0.3, 0, 0.08),
+        "SNII" => new(-17.1, 0.85, 2.5, 0.20, 26.0, 12.0, 0.012, 25.0, 0.20, 0.05, 0.20, 0.012, 0.50, 0.3, 2.0, 0.10),
+        "SNIbc" => new(-17.7, 0.65, 3.0, 0.12, 12.0, 3.0, 0.015, 18.0, 0.15, 0.30, 0.15, 0.030, 0.35, 0.3, 2.0, 0.12),
+        "SLSN-I" => new(-21.3, 0.55, 14.0, 0.15, 25.0, 10.0, 0.010, 35.0, 0.15, 0.00, 0.12, 0.012, 0.20, 1.8, 3.0, 0.03),
+        "TDE" => new(-19.7, 0.55, 6.0, 0.15, 8.0, 4.0, 0.012, 35.0, 0.18, -0.20, 0.10, 0.000, 0.00, 0.6, -1.0, 0.02),
+        "KN" => new(-16.0, 0.50, 0.25, 0.10, 0.5, 0.2, 0.050, 1.6, 0.10, 0.30, 0.15, 0.300, 0.80, 0.1, 0, 0.03),
         _ => throw new ArgumentException(cls),
     };
 
     /// <summary>Draws one source of class <paramref name="cls"/>, peaking or active within [spanStart, spanEnd].</summary>
-    public static SourceModel Draw(string cls, Rng rng, Survey survey, double spanStart, double spanEnd)
+    public static SourceModel Draw(string cls, Rng rng, Survey survey, double spanStart, double spanEnd, double? redshiftLimitMag = null)
     {
         double depth = survey == Survey.Ztf ? 20.6 : 24.0;
+        double zLimitMag = redshiftLimitMag ?? depth + 1.0;
         switch (cls)
         {
             case "SNIa" or "SNIa-91bg" or "SNIax" or "SNII" or "SNIbc" or "SLSN-I" or "TDE" or "KN":
                 {
                     var f = Family(cls);
-                    double zMax = RedshiftLimit(f.MeanM - 2 * f.SigmaM, depth + 1.0, f.ZMaxCap);
+                    double zMax = RedshiftLimit(f.MeanM - 3 * f.SigmaM, zLimitMag, f.ZMaxCap);
                     double z = Cosmology.SampleVolumetricRedshift(rng, 0.003, zMax, f.RateIndex);
                     double mu = Cosmology.DistanceModulus(z);
                     double m = rng.TruncNormal(f.MeanM, f.SigmaM, f.MeanM - 3 * f.SigmaM, f.MeanM + 3 * f.SigmaM);
@@ -63,6 +64,7 @@ public static class ClassCatalog
                         ColourAtPeak = rng.Normal(f.Colour, f.ColourSigma),
                         ColourRate = f.ColourRate * rng.Uniform(0.7, 1.3),
                         BlueFasterFade = f.BlueFade,
+                        HostEbv = f.HostEbvScale > 0 ? -f.HostEbvScale * Math.Log(1 - rng.NextDouble()) : 0,
                         T0 = 0,
                     };
                     // Place the peak uniformly in the span: T0 = peak − peakRest·(1+z).
@@ -70,16 +72,16 @@ public static class ClassCatalog
                     var placed = new VillarTransient
                     {
                         ClassName = cls, Redshift = z, TauRise = src.TauRise, Gamma = src.Gamma, Beta = src.Beta, TauFall = src.TauFall,
-                        PeakFluxR = src.PeakFluxR, ColourAtPeak = src.ColourAtPeak, ColourRate = src.ColourRate, BlueFasterFade = src.BlueFasterFade,
+                        PeakFluxR = src.PeakFluxR, ColourAtPeak = src.ColourAtPeak, ColourRate = src.ColourRate, BlueFasterFade = src.BlueFasterFade, HostEbv = src.HostEbv,
                         T0 = peak - src.PeakRestDays * (1 + z),
                     };
                     var (rise, fade) = placed.HalfMaxTimes(survey == Survey.Ztf ? Band.ZtfR : Band.LsstR);
                     placed.WindowStart = placed.T0 - Math.Max(30, 8 * placed.TauRise) * (1 + z);
                     placed.WindowEnd = placed.PeakMjd + Math.Min(Math.Max(6 * fade, 60), 400);
                     var p = placed.Parameters;
-                    p["peak_mjd"] = placed.PeakMjd; p["peak_mag_r"] = m + mu; p["peak_abs_mag"] = m; p["rise_days"] = rise;
+                    p["peak_mjd"] = placed.PeakMjd; p["peak_mag_r"] = Photometry.FluxToMag(placed.Flux(placed.PeakMjd, survey == Survey.Ztf ? Band.ZtfR : Band.LsstR, 0)); p["peak_abs_mag"] = m; p["rise_days"] = rise;
                     p["fade_days"] = fade; p["color_gr_peak"] = placed.ColourAtPeak; p["t_rise_tau"] = placed.TauRise;
-                    p["plateau_days"] = placed.Gamma; p["t_fall_tau"] = placed.TauFall; p["distance_modulus"] = mu;
+                    p["plateau_days"] = placed.Gamma; p["t_fall_tau"] = placed.TauFall; p["distance_modulus"] = mu; p["host_ebv"] = placed.HostEbv;
                     return placed;
                 }
             case "AGN":

@@ -33,8 +33,16 @@ public abstract class SourceModel
     [
         "peak_mjd", "peak_mag_r", "peak_abs_mag", "rise_days", "fade_days", "color_gr_peak", "t_rise_tau", "plateau_days",
         "t_fall_tau", "distance_modulus", "period_days", "amplitude_mag", "mean_mag_r", "tau_days", "sf_inf_mag",
-        "t_e_days", "u0", "blend_fraction", "flare_amplitude_mag", "flare_fwhm_minutes",
+        "t_e_days", "u0", "blend_fraction", "flare_amplitude_mag", "flare_fwhm_minutes", "host_ebv",
     ];
+
+    /// <summary>Host-galaxy extinction A_λ / E(B−V) at a rest-frame wavelength: a power law through the
+    /// Schlafly &amp; Finkbeiner (2011) R_V = 3.1 values for g (3.3), r (2.3) and i (1.7).</summary>
+    public static double ExtinctionPerEbv(Band band, double z)
+    {
+        double lam = band.EffectiveWavelength() / (1 + (double.IsNaN(z) ? 0 : z));
+        return 2.29 * Math.Pow(6436.92 / lam, 1.2);
+    }
 
     /// <summary>Relative colour weight of a band in units of the g−r colour: 1 for g, 0 for r, about −0.56 for i.
     /// The weight is linear in inverse rest-frame wavelength, a smooth (blackbody-like) spectral slope.</summary>
@@ -68,6 +76,8 @@ public sealed class VillarTransient : SourceModel
     public double ColourRateMaxDays { get; init; } = 60;
     /// <summary>Extra fading of bluer bands: τ_fall(band) = τ_fall / (1 + BlueFasterFade * weight).</summary>
     public double BlueFasterFade { get; init; }
+    /// <summary>Host-galaxy colour excess E(B−V) (exponential distribution, Holwerda et al. 2015-like scale); dims and reddens.</summary>
+    public double HostEbv { get; init; }
 
     private double _peakRest = double.NaN, _norm = 1;
 
@@ -103,9 +113,10 @@ public sealed class VillarTransient : SourceModel
         if (tau < -12 * TauRise) return 0;
         double w = ColourWeight(band, Redshift);
         double tf = TauFall / (1 + BlueFasterFade * Math.Max(w, -0.5));
-        double since = Math.Clamp(tau - _peakRest, -10, ColourRateMaxDays);
+        double since = Math.Clamp(tau - _peakRest, 0, ColourRateMaxDays); // colour is constant before peak
         double colour = ColourAtPeak + ColourRate * since;
-        return PeakFluxR * _norm * Shape(tau, tf) * Math.Pow(10, -0.4 * colour * w);
+        double ext = HostEbv * (ExtinctionPerEbv(band, Redshift) - ExtinctionPerEbv(Band.ZtfR, 0));
+        return PeakFluxR * _norm * Shape(tau, tf) * Math.Pow(10, -0.4 * (colour * w + ext + HostEbv * 2.29));
     }
 
     /// <summary>Observer-frame time from half maximum to maximum, and maximum to half maximum, in band r.</summary>

@@ -86,7 +86,8 @@ public sealed class SurveyModel
         double midnight = Survey == Survey.Ztf ? 0.33 : 0.20; // local midnight in UTC day fraction (Palomar, Cerro Pachón)
         if (Survey == Survey.Ztf)
         {
-            int cadence = rng.NextDouble() switch { < 0.25 => 1, < 0.75 => 2, _ => 3 };
+            // ZTF public survey: 3-night g+r cadence (2018–2020), 2-night from late 2020 (Bellm et al. 2019).
+            int cadence = rng.NextDouble() switch { < 0.3 => 2, < 0.8 => 3, _ => 4 };
             int phase = rng.NextInt(cadence);
             for (long night = n0; night <= n1; night++)
             {
@@ -94,8 +95,8 @@ public sealed class SurveyModel
                 double t = night + midnight + rng.Uniform(-0.12, 0.12);
                 if (rng.Chance(0.92)) Add(output, rng, t, Band.ZtfG, field, rcid, start, end);
                 if (rng.Chance(0.95)) Add(output, rng, t + rng.Uniform(0.02, 0.06), Band.ZtfR, field, rcid, start, end);
-                if (rng.Chance(0.2)) Add(output, rng, t + rng.Uniform(0.07, 0.12), Band.ZtfR, field, rcid, start, end);
-                if (rng.Chance(0.15)) Add(output, rng, t + rng.Uniform(0.12, 0.16), Band.ZtfI, field, rcid, start, end);
+                if (rng.Chance(0.1)) Add(output, rng, t + rng.Uniform(0.07, 0.12), Band.ZtfR, field, rcid, start, end);
+                if (rng.Chance(0.1)) Add(output, rng, t + rng.Uniform(0.12, 0.16), Band.ZtfI, field, rcid, start, end);
             }
         }
         else

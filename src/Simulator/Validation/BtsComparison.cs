@@ -16,7 +16,8 @@ public static class BtsComparison
     public static readonly string[] Classes = ["SNIa", "SNII", "SNIbc", "SLSN-I", "TDE"];
     public const double PeakLimit = 18.5;
 
-    public sealed record Row(string Class, int NSim, int NReal, Dictionary<string, double> Ks);
+    /// <summary>KS statistic per quantity, and the medians of both samples (for tuning and the README).</summary>
+    public sealed record Row(string Class, int NSim, int NReal, Dictionary<string, double> Ks, Dictionary<string, double> SimMedian, Dictionary<string, double> RealMedian);
     public sealed record Report(IReadOnlyList<Row> Rows)
     {
         public bool PassesSnIaSnII => Rows.Where(r => r.Class is "SNIa" or "SNII").All(r => r.Ks.Values.All(k => double.IsNaN(k) || k <= 0.25));
@@ -42,9 +43,15 @@ public static class BtsComparison
             var sim = Simulate(cls, baseOptions, targetPerClass, maxObjectsPerClass);
             var realCls = real.Where(r => r.Class == cls).ToList();
             var ks = new Dictionary<string, double>();
+            var simMed = new Dictionary<string, double>(); var realMed = new Dictionary<string, double>();
             foreach (var q in Quantities)
-                ks[q] = KolmogorovSmirnov(sim.Select(s => s[q]).Where(double.IsFinite).ToArray(), realCls.Select(s => s.Values[q]).Where(double.IsFinite).ToArray());
-            rows.Add(new Row(cls, sim.Count, realCls.Count, ks));
+            {
+                var a = sim.Select(s => s[q]).Where(double.IsFinite).ToArray();
+                var b = realCls.Select(s => s.Values[q]).Where(double.IsFinite).ToArray();
+                ks[q] = KolmogorovSmirnov(a, b);
+                simMed[q] = Median(a); realMed[q] = Median(b);
+            }
+            rows.Add(new Row(cls, sim.Count, realCls.Count, ks, simMed, realMed));
         }
         return new Report(rows);
     }
@@ -136,7 +143,7 @@ public static class BtsComparison
             if (o.Detected && o.Flux > 0 && o.Band is Band.ZtfG or Band.ZtfR) pts.Add((o.Mjd, o.Band == Band.ZtfG ? 1 : 2, o.Mag));
         if (pts.Count == 0) return null;
         var peak = pts.MinBy(p => p.Mag);
-        if (peak.Mag >= PeakLimit) return null;
+        if (!Selected(peak.Mag, obj.Index)) return null;
         var band = pts.Where(p => p.Band == peak.Band).ToList();
         int ip = band.FindIndex(p => p.Mjd == peak.Mjd);
         double half = peak.Mag + 2.5 * Math.Log10(2);
@@ -151,6 +158,20 @@ public static class BtsComparison
         };
     }
 
+    /// <summary>
+    /// The BTS selection: complete for peak &lt; 18.5 mag, then partially complete (linear to zero at 19.1 mag). The real
+    /// table is not cut at 18.5: 35% of its SNe Ia have a brightest alert detection fainter than 18.5 (median 18.3,
+    /// 95th percentile 18.9), so a hard cut on the simulated side would compare different selections.
+    /// </summary>
+    public static bool Selected(double peakMag, long index)
+    {
+        if (peakMag < PeakLimit) return true;
+        double p = Math.Clamp((FaintLimit - peakMag) / (FaintLimit - PeakLimit), 0, 1);
+        return new Physics.Rng(0xB75UL ^ (ulong)index).NextDouble() < p;
+    }
+
+    public const double FaintLimit = 19.1;
+
     private static double Cross((double Mjd, int Band, double Mag) a, (double Mjd, int Band, double Mag) b, double level)
     {
         // Linear interpolation in flux between two detections.
@@ -161,7 +182,9 @@ public static class BtsComparison
 
     public static List<Dictionary<string, double>> Simulate(string cls, SimulationOptions baseOptions, int target, int maxObjects)
     {
-        var sim = new AlertSimulator(baseOptions with { Survey = Survey.Ztf, Classes = [cls], Balanced = true, Objects = maxObjects });
+        // Redshifts are capped where even the brightest member (M − 3σ, the truncation) would peak fainter than the
+        // selection limit: such objects could never pass, so the cap saves time without biasing the sample.
+        var sim = new AlertSimulator(baseOptions with { Survey = Survey.Ztf, Classes = [cls], Balanced = true, Objects = maxObjects, RedshiftLimitMag = FaintLimit });
         var res = new List<Dictionary<string, double>>();
         for (long i = 0; i < maxObjects && res.Count < target; i++)
         {
@@ -169,6 +192,13 @@ public static class BtsComparison
             if (m is not null) res.Add(m);
         }
         return res;
+    }
+
+    public static double Median(double[] x)
+    {
+        if (x.Length == 0) return double.NaN;
+        var s = x.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
     }
 
     /// <summary>Two-sample KS statistic D = sup |F1 − F2| (NaN when a sample is empty).</summary>
