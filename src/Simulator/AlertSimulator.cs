@@ -184,7 +184,6 @@ public sealed class AlertSimulator
 /// </summary>
 public sealed class AlertWriter : IDisposable
 {
-    private readonly AvroBuffer _datum = new(256 * 1024);
     public AvroBuffer Buffer { get; } = new(256 * 1024);
     private readonly ZtfAlertEncoder? _ztf;
     private readonly LsstAlertEncoder? _lsst;
@@ -223,12 +222,12 @@ public sealed class AlertWriter : IDisposable
             _lsst.WriteDatum(Buffer, obj, i);
             return;
         }
-        _datum.Reset();
-        if (_ztf is not null) _ztf.WriteDatum(_datum, obj, i); else _lsst!.WriteDatum(_datum, obj, i);
-        _ocf!.Write(Buffer, _datum.WrittenSpan);
+        int start = _ocf!.Begin(Buffer);
+        if (_ztf is not null) _ztf.WriteDatum(Buffer, obj, i); else _lsst!.WriteDatum(Buffer, obj, i);
+        _ocf.End(Buffer, start);
     }
 
-    public void Dispose() { _datum.Dispose(); Buffer.Dispose(); }
+    public void Dispose() => Buffer.Dispose();
 }
 
 /// <summary>ZTF nightly archives: one ztf_public_YYYYMMDD.tar.gz per night, members &lt;candid&gt;.avro, entry mtime = alert time.</summary>

@@ -14,6 +14,9 @@ public sealed class LsstAlertEncoder
     private readonly RecordPlan _src, _forced, _obj;
     private readonly RecordValues _sv, _fv, _ov;
     private readonly StampPool _stamps;
+    private readonly RecordCache _srcCache = new(), _forcedCache = new();
+    private readonly Action<AvroBuffer, int> _encodeSrc, _encodeForced;
+    private SimulatedObject? _current;
     public SchemaSet Schemas { get; }
     public string Version { get; }
     /// <summary>Confluent schema-registry id: major·100 + minor (900, 1100).</summary>
@@ -35,6 +38,8 @@ public sealed class LsstAlertEncoder
         _stamps = stamps;
         _src = Schemas.Plan(ns + ".diaSource"); _forced = Schemas.Plan(ns + ".diaForcedSource"); _obj = Schemas.Plan(ns + ".diaObject");
         _sv = _src.NewValues(); _fv = _forced.NewValues(); _ov = _obj.NewValues();
+        _encodeSrc = (w, k) => WriteSource(w, _current!, k);
+        _encodeForced = (w, k) => WriteForced(w, _current!, k);
         int S(string n) => _src.Slot(n); int F(string n) => _forced.Slot(n); int O(string n) => _obj.Slot(n);
         sId = S("diaSourceId"); sVisit = S("visit"); sDetector = S("detector"); sObjId = S("diaObjectId"); sMjd = S("midpointMjdTai");
         sRa = S("ra"); sDec = S("dec"); sRaErr = S("raErr"); sDecErr = S("decErr"); sX = S("x"); sY = S("y"); sSnr = S("snr");
@@ -68,10 +73,11 @@ public sealed class LsstAlertEncoder
         var obs = obj.Observations;
         ref readonly var o = ref obs[i];
         long id = obj.AlertId(i);
+        _current = obj; _srcCache.Bind(obj); _forcedCache.Bind(obj);
         w.WriteLong(id);
         w.WriteUnionIndex(1); w.WriteString("wfd");          // observation_reason
         w.WriteUnionIndex(1); w.WriteString("lowdust");      // target_name
-        WriteSource(w, obj, i);
+        _srcCache.CopyTo(w, i, _encodeSrc);
 
         int first = i;
         while (first > 0 && obs[first - 1].Mjd >= o.Mjd - HistoryDays) first--;
@@ -81,7 +87,7 @@ public sealed class LsstAlertEncoder
         else
         {
             w.WriteUnionIndex(1); w.WriteLong(nDet);
-            for (int k = first; k < i; k++) if (obs[k].Detected) WriteSource(w, obj, k);
+            for (int k = first; k < i; k++) if (obs[k].Detected) _srcCache.CopyTo(w, k, _encodeSrc);
             w.WriteLong(0);
         }
         int nForced = i - first;
@@ -89,7 +95,7 @@ public sealed class LsstAlertEncoder
         else
         {
             w.WriteUnionIndex(1); w.WriteLong(nForced);
-            for (int k = first; k < i; k++) WriteForced(w, obj, k);
+            for (int k = first; k < i; k++) _forcedCache.CopyTo(w, k, _encodeForced);
             w.WriteLong(0);
         }
         w.WriteUnionIndex(1); WriteObject(w, obj, i);

@@ -20,6 +20,9 @@ public sealed class ZtfAlertEncoder
     private readonly RecordPlan _cand, _prv, _fp;
     private readonly RecordValues _cv, _pv, _fv;
     private readonly StampPool _stamps;
+    private readonly RecordCache _prvCache = new(), _fpCache = new();
+    private readonly Action<AvroBuffer, int> _encodePrv, _encodeFp;
+    private SimulatedObject? _current;
     public SchemaSet Schemas { get; }
 
     // candidate / prv_candidate slots
@@ -39,6 +42,8 @@ public sealed class ZtfAlertEncoder
         _stamps = stamps;
         _cand = Schemas.Plan("ztf.alert.candidate"); _prv = Schemas.Plan("ztf.alert.prv_candidate"); _fp = Schemas.Plan("ztf.alert.fp_hist");
         _cv = _cand.NewValues(); _pv = _prv.NewValues(); _fv = _fp.NewValues();
+        _encodePrv = (w, k) => WritePrv(w, _current!, k);
+        _encodeFp = (w, k) => WriteFp(w, _current!, k);
         int C(string n) => _cand.Slot(n); int P(string n) => _prv.Slot(n); int F(string n) => _fp.Slot(n);
         cJd = C("jd"); cFid = C("fid"); cPid = C("pid"); cDiffmaglim = C("diffmaglim"); cProgrampi = C("programpi"); cProgramid = C("programid");
         cCandid = C("candid"); cIsdiffpos = C("isdiffpos"); cTblid = C("tblid"); cNid = C("nid"); cRcid = C("rcid"); cField = C("field");
@@ -78,6 +83,7 @@ public sealed class ZtfAlertEncoder
         var obs = obj.Observations;
         ref readonly var o = ref obs[i];
         long candid = obj.AlertId(i);
+        _current = obj; _prvCache.Bind(obj); _fpCache.Bind(obj);
         w.WriteString(SchemaVersion);
         w.WriteString(Publisher);
         w.WriteString(obj.ObjectId);
@@ -126,7 +132,7 @@ public sealed class ZtfAlertEncoder
         {
             w.WriteUnionIndex(1);
             w.WriteLong(nPrv);
-            for (int k = first; k < i; k++) WritePrv(w, obj, k, refMag);
+            for (int k = first; k < i; k++) _prvCache.CopyTo(w, k, _encodePrv);
             w.WriteLong(0);
         }
         // fp_hists: forced photometry at every epoch of the window (including epochs without a detection)
@@ -135,7 +141,7 @@ public sealed class ZtfAlertEncoder
         {
             w.WriteUnionIndex(1);
             w.WriteLong(nPrv);
-            for (int k = first; k < i; k++) WriteFp(w, obj, k, refMag);
+            for (int k = first; k < i; k++) _fpCache.CopyTo(w, k, _encodeFp);
             w.WriteLong(0);
         }
         // cutouts: [null, cutout] each, cutout = {fileName, stampData}
@@ -154,9 +160,10 @@ public sealed class ZtfAlertEncoder
         return f > 0 ? Photometry.FluxToMag(f) : double.NaN;
     }
 
-    private void WritePrv(AvroBuffer w, SimulatedObject obj, int k, double refMag)
+    private void WritePrv(AvroBuffer w, SimulatedObject obj, int k)
     {
         ref readonly var o = ref obj.Observations[k];
+        double refMag = ReferenceMag(obj, o.Band);
         var p = _pv; p.Clear();
         p.Set(pJd, Jd(o.Mjd)); p.Set(pFid, Fid(o.Band)); p.SetLong(pPid, Pid(o)); p.Set(pDiffmaglim, o.Visit.LimitingMag); p.Set(pProgramid, 1);
         p.Set(pNid, Nid(o.Mjd)); p.Set(pRcid, o.Visit.Rcid); p.Set(pField, o.Visit.Field); p.SetString(pRbversion, "t17_f5_c3");
@@ -173,9 +180,10 @@ public sealed class ZtfAlertEncoder
         _prv.Write(w, p);
     }
 
-    private void WriteFp(AvroBuffer w, SimulatedObject obj, int k, double refMag)
+    private void WriteFp(AvroBuffer w, SimulatedObject obj, int k)
     {
         ref readonly var o = ref obj.Observations[k];
+        double refMag = ReferenceMag(obj, o.Band);
         var f = _fv; f.Clear();
         f.Set(fField, o.Visit.Field); f.Set(fRcid, o.Visit.Rcid); f.Set(fFid, Fid(o.Band)); f.SetLong(fPid, Pid(o)); f.SetLong(fRfid, Rfid(o));
         f.Set(fSeeing, 2.0); f.Set(fBckgnd, 150); f.Set(fSigpix, 8);

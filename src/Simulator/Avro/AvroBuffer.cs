@@ -14,14 +14,41 @@ public sealed class AvroBuffer : IDisposable
 {
     private byte[] _buf;
     private int _pos;
+    private int _start; // first valid byte (a prefix may be written in front of already-written content)
 
     public AvroBuffer(int initialCapacity = 128 * 1024) => _buf = ArrayPool<byte>.Shared.Rent(initialCapacity);
 
-    public int Length => _pos;
-    public ReadOnlySpan<byte> WrittenSpan => _buf.AsSpan(0, _pos);
-    public ReadOnlyMemory<byte> WrittenMemory => _buf.AsMemory(0, _pos);
+    public int Length => _pos - _start;
+    public ReadOnlySpan<byte> WrittenSpan => _buf.AsSpan(_start, _pos - _start);
+    public ReadOnlyMemory<byte> WrittenMemory => _buf.AsMemory(_start, _pos - _start);
     public byte[] ToArray() => WrittenSpan.ToArray();
-    public void Reset() => _pos = 0;
+    public void Reset() { _pos = 0; _start = 0; }
+
+    /// <summary>Absolute write position (for <see cref="Skip"/> / <see cref="WritePrefix"/>).</summary>
+    internal int Position => _pos;
+
+    /// <summary>Leaves <paramref name="count"/> bytes of room, to be filled later by <see cref="WritePrefix"/>.</summary>
+    internal void Skip(int count) { Ensure(count); _pos += count; }
+
+    /// <summary>Writes <paramref name="prefix"/> so that it ends exactly at <paramref name="end"/>, and makes it the
+    /// start of the written content (bytes before it are dropped). Avoids copying a large datum behind a header.</summary>
+    internal void WritePrefix(ReadOnlySpan<byte> prefix, int end)
+    {
+        int start = end - prefix.Length;
+        if (start < 0) throw new InvalidOperationException("prefix does not fit in the reserved room");
+        prefix.CopyTo(_buf.AsSpan(start));
+        _start = start;
+    }
+
+    /// <summary>Zigzag varint of <paramref name="value"/> into <paramref name="dest"/>; returns the byte count.</summary>
+    public static int EncodeLong(long value, Span<byte> dest)
+    {
+        ulong n = (ulong)((value << 1) ^ (value >> 63));
+        int p = 0;
+        while (n >= 0x80) { dest[p++] = (byte)(n | 0x80); n >>= 7; }
+        dest[p++] = (byte)n;
+        return p;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Ensure(int extra)

@@ -37,6 +37,28 @@ public sealed class ObjectContainerFile
 
     public int HeaderLength => _header.Length;
 
+    /// <summary>Starts a file in an empty <paramref name="output"/>: leaves room for header and block prefix; the caller
+    /// then writes the datum directly into <paramref name="output"/> and calls <see cref="End"/> (no datum copy).</summary>
+    public int Begin(AvroBuffer output)
+    {
+        output.Reset();
+        output.Skip(_header.Length + 20);
+        return output.Position;
+    }
+
+    /// <summary>Completes a file started with <see cref="Begin"/>: header, block count 1 and datum size in front, sync after.</summary>
+    public void End(AvroBuffer output, int datumStart)
+    {
+        int datumLength = output.Position - datumStart;
+        Span<byte> prefix = stackalloc byte[_header.Length + 20];
+        _header.CopyTo(prefix);
+        int n = _header.Length;
+        n += AvroBuffer.EncodeLong(1, prefix[n..]);
+        n += AvroBuffer.EncodeLong(datumLength, prefix[n..]);
+        output.WritePrefix(prefix[..n], datumStart);
+        output.WriteRaw(_sync);
+    }
+
     /// <summary>Appends a complete one-record container file holding <paramref name="datum"/> to <paramref name="output"/>.</summary>
     public void Write(AvroBuffer output, ReadOnlySpan<byte> datum)
     {
