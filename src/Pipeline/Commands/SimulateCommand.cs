@@ -58,7 +58,6 @@ public static class SimulateCommand
             await AnsiConsole.Progress().AutoClear(true).StartAsync(async ctx =>
             {
                 var task = ctx.AddTask($"simulating {options.Objects:N0} {surveyName} objects", maxValue: Math.Max(options.Objects, 1));
-                var progress = new Progress<int>(n => task.Value = n);
                 summary = await sim.WriteAsync(dir, new SyncProgress(n => task.Value = n), ct);
             });
             var t = new Table().Title($"alerts simulate: {surveyName}, seed {options.Seed}, {fmtName}").AddColumn("class").AddColumn(new TableColumn("objects").RightAligned()).AddColumn(new TableColumn("alerts").RightAligned());
