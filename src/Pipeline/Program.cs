@@ -10,6 +10,7 @@ public static class Program
         var root = new RootCommand("Alerts: decode, classify and archive astronomical transient alerts (ZTF, Rubin/LSST).");
         // One line per command; each command lives in Commands/<Name>Command.cs.
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(SimulateCommand.Create());
         root.Subcommands.Add(DecodeCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(CompressCommand.Create());
