@@ -112,6 +112,9 @@ public static class BtsLabelledSet
     private static void Count(Dictionary<string, int> d, string key) => d[key] = d.GetValueOrDefault(key) + 1;
 
     /// <summary>Splits a CSV line with double-quote quoting (the BTS table quotes some fields).</summary>
+    /// <summary>CSV field splitter shared by the table commands.</summary>
+    public static List<string> SplitCsvPublic(string line) => SplitCsv(line);
+
     internal static List<string> SplitCsv(string line)
     {
         var fields = new List<string>();
