@@ -2,7 +2,7 @@
 plus a few fixed inputs and the PyTorch outputs on them, so the C# tests can check ONNX Runtime against PyTorch.
 
     /usr/bin/python3 tools/train/make_fixture.py --bands ztfg,ztfr --out tests/Classifier.Tests/Fixtures/t2-random-ztf
-writes <out>.onnx and <out>.fixture.json ({"bands", "steps", "inputs": [[...]], "outputs": [[...]]}).
+writes <out>.onnx, <out>.pt (state_dict) and <out>.fixture.json ({"bands", "steps", "inputs": [[...]], "outputs": [[...]]}).
 """
 import argparse
 import json
@@ -45,6 +45,7 @@ def main() -> None:
         y = model(x)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     export_onnx(model, a.out + ".onnx")
+    torch.save(model.state_dict(), a.out + ".pt")   # the same weights for PyTorch-side benchmarks
     add_metadata(a.out + ".onnx", "t2-ztf" if bands[0].startswith("ztf") else "t2-lsst", bands)
     with open(a.out + ".fixture.json", "w") as f:
         json.dump({"bands": bands, "steps": 100,
