@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using System.Numerics.Tensors;
 
 namespace Alerts.Classifier;
 
@@ -38,19 +38,29 @@ public sealed class GaussianProcessInterpolator
 {
     private static readonly double Sqrt3 = Math.Sqrt(3.0);
 
+    // Points.
     private double[] _t = new double[64];       // times (days, relative)
     private double[] _w = new double[64];       // effective wavelengths (Å)
     private double[] _y = new double[64];       // fluxes
     private double[] _var = new double[64];     // flux error² (diagonal)
-    private double[] _dt2 = new double[64 * 64];   // dt² per pair
-    private double[] _base = new double[64 * 64];  // dλ²/l_λ² per pair
-    private double[] _k = new double[64 * 64];     // K, then its Cholesky factor (lower)
-    private double[] _kinv = new double[64 * 64];  // K⁻¹ (gradient) / L⁻¹ scratch
-    private double[] _alpha = new double[64];      // K⁻¹ y
+    private double[] _alpha = new double[64];   // K⁻¹ y
     private double[] _scratch = new double[64];
+    // Pairs i > j, packed row by row (index i(i−1)/2 + j) so every kernel pass is one contiguous SIMD span.
+    private double[] _pDt2 = new double[2016];  // dt²
+    private double[] _pBase = new double[2016]; // dλ²/l_λ²
+    private double[] _pR = new double[2016];    // √3 r
+    private double[] _pE = new double[2016];    // e^{−√3 r}
+    private double[] _pM = new double[2016];    // Matérn32 = (1 + √3 r) e^{−√3 r}
+    private double[] _pW = new double[2016];    // gradient weights α_i α_j − (K⁻¹)_ij
+    // Dense n×n, row-major with stride n.
+    private double[] _k = new double[64 * 64];  // K, then its lower Cholesky factor L
+    private double[] _u = new double[64 * 64];  // U = L⁻ᵀ (upper; row j holds column j of L⁻¹)
+    // Prediction: grid × points.
+    private double[] _pred = new double[100 * 64];
     private int _n;
     private double _lnAmp, _lnLt2;
     private bool _factorisedAtCurrent;
+    private bool _pairsValid;
 
     public GaussianProcessInterpolator(double wavelengthLengthScale = 6000.0)
     {
@@ -240,18 +250,23 @@ public sealed class GaussianProcessInterpolator
     public void PredictMean(ReadOnlySpan<double> time, double wavelength, Span<double> mean)
     {
         EnsureFactorised();
+        int n = _n, m = time.Length;
+        if (_pred.Length < m * n) _pred = new double[Math.Max(m * n, _pred.Length * 2)];
         double amp = Math.Exp(_lnAmp), invLt2 = Math.Exp(-_lnLt2), invLw2 = 1.0 / (WavelengthLengthScale * WavelengthLengthScale);
-        var t = _t.AsSpan(0, _n); var w = _w.AsSpan(0, _n); var a = _alpha.AsSpan(0, _n);
-        for (int j = 0; j < time.Length; j++)
+        var t = _t.AsSpan(0, n);
+        var dw = _scratch.AsSpan(0, n);
+        for (int i = 0; i < n; i++) { double d = _w[i] - wavelength; dw[i] = d * d * invLw2; }
+        var all = _pred.AsSpan(0, m * n);
+        for (int j = 0; j < m; j++)
         {
-            double tj = time[j], s = 0;
-            for (int i = 0; i < t.Length; i++)
-            {
-                double dt = t[i] - tj, dw = w[i] - wavelength;
-                s += Matern32(dt * dt * invLt2 + dw * dw * invLw2) * a[i];
-            }
-            mean[j] = amp * s;
+            var row = all.Slice(j * n, n);
+            TensorPrimitives.Subtract(t, time[j], row);
+            TensorPrimitives.Multiply(row, row, row);
+            TensorPrimitives.MultiplyAdd(row, invLt2, dw, row);
         }
+        MaternInPlace(all);
+        var a = _alpha.AsSpan(0, n);
+        for (int j = 0; j < m; j++) mean[j] = amp * TensorPrimitives.Dot<double>(all.Slice(j * n, n), a);
     }
 
     /// <summary>Posterior variance at one point (diagnostics and tests; allocates nothing).</summary>
@@ -266,17 +281,34 @@ public sealed class GaussianProcessInterpolator
             v[i] = amp * Matern32(dt * dt * invLt2 + dw * dw * invLw2);
         }
         ForwardSubstitute(v);
-        double q = 0;
-        foreach (var x in v) q += x * x;
-        return amp - q;
+        return amp - TensorPrimitives.Dot<double>(v, v);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double Matern32(double r2)
     {
         double r = Sqrt3 * Math.Sqrt(r2);
         return (1 + r) * Math.Exp(-r);
     }
+
+    /// <summary>r² → (1 + √3 r) e^{−√3 r}, in place, vectorised.</summary>
+    private void MaternInPlace(Span<double> r2)
+    {
+        TensorPrimitives.Sqrt(r2, r2);
+        TensorPrimitives.Multiply(r2, -Sqrt3, r2);              // −√3 r
+        // (1 + √3 r) e^{−√3 r} = (1 − x) e^{x} with x = −√3 r: needs e^{x} and x; compute in chunks through _scratch-free trick:
+        // e^{x}·(1 − x) = e^{x} − x e^{x}.
+        for (int s = 0; s < r2.Length; s += ChunkSize)
+        {
+            var x = r2.Slice(s, Math.Min(ChunkSize, r2.Length - s));
+            var e = _chunk.AsSpan(0, x.Length);
+            TensorPrimitives.Exp(x, e);
+            TensorPrimitives.Multiply(x, e, x);                 // x e^{x}
+            TensorPrimitives.Subtract(e, x, x);                 // e^{x} − x e^{x}
+        }
+    }
+
+    private const int ChunkSize = 1024;
+    private readonly double[] _chunk = new double[ChunkSize];
 
     private void SetRaw(double lnAmp, double lnLt2)
     {
@@ -291,78 +323,85 @@ public sealed class GaussianProcessInterpolator
         Value(_lnAmp, _lnLt2);
     }
 
-    private int _pairsFor = -1;
+    private static int Packed(int i) => i * (i - 1) / 2;
 
     private void PreparePairs()
     {
         int n = _n;
-        if (_pairsFor == n && _pairsValid) return;
-        if (_dt2.Length < n * n) GrowMatrices(n);
+        if (_pairsValid) return;
+        int pairs = Packed(n);
+        if (_pDt2.Length < pairs) GrowPairs(pairs);
+        if (_k.Length < n * n) GrowMatrices(n);
         double invLw2 = 1.0 / (WavelengthLengthScale * WavelengthLengthScale);
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j <= i; j++)
+        for (int i = 1; i < n; i++)
+        {
+            int row = Packed(i);
+            for (int j = 0; j < i; j++)
             {
                 double dt = _t[i] - _t[j], dw = _w[i] - _w[j];
-                _dt2[i * n + j] = dt * dt;
-                _base[i * n + j] = dw * dw * invLw2;
+                _pDt2[row + j] = dt * dt;
+                _pBase[row + j] = dw * dw * invLw2;
             }
-        _pairsFor = n;
+        }
         _pairsValid = true;
     }
 
-    private bool _pairsValid;
-
-    /// <summary>Builds K at (p0, p1), factorises it and returns the NLL (NaN/∞ when K is not positive definite).</summary>
+    /// <summary>Builds K at (p0, p1), factorises it and returns the NLL (∞ when K is not positive definite).</summary>
     private double Value(double lnAmp, double lnLt2)
     {
         _lnAmp = lnAmp; _lnLt2 = lnLt2; _factorisedAtCurrent = false;
-        int n = _n;
+        int n = _n, pairs = Packed(n);
         double amp = Math.Exp(lnAmp), invLt2 = Math.Exp(-lnLt2);
+        var r = _pR.AsSpan(0, pairs); var e = _pE.AsSpan(0, pairs); var m = _pM.AsSpan(0, pairs);
+        TensorPrimitives.MultiplyAdd(_pDt2.AsSpan(0, pairs), invLt2, _pBase.AsSpan(0, pairs), r);   // r²
+        TensorPrimitives.Sqrt(r, r);
+        TensorPrimitives.Multiply(r, Sqrt3, r);                       // √3 r
+        TensorPrimitives.Negate(r, e);
+        TensorPrimitives.Exp(e, e);                                   // e^{−√3 r}
+        TensorPrimitives.AddMultiply(r, 1.0, e, m);                   // (√3 r + 1) e^{−√3 r}
         var k = _k;
         for (int i = 0; i < n; i++)
         {
-            int row = i * n;
-            for (int j = 0; j < i; j++)
-                k[row + j] = amp * Matern32(_dt2[row + j] * invLt2 + _base[row + j]);
-            k[row + i] = amp + _var[i];
+            TensorPrimitives.Multiply(m.Slice(Packed(i), i), amp, k.AsSpan(i * n, i));
+            k[i * n + i] = amp + _var[i];
         }
         if (!CholeskyInPlace(k, n)) return double.PositiveInfinity;
 
         var alpha = _alpha.AsSpan(0, n);
         _y.AsSpan(0, n).CopyTo(alpha);
         ForwardSubstitute(alpha);
-        double quad = 0, logDet = 0;
-        for (int i = 0; i < n; i++) { quad += alpha[i] * alpha[i]; logDet += Math.Log(k[i * n + i]); }
+        double quad = TensorPrimitives.Dot<double>(alpha, alpha), logDet = 0;
+        for (int i = 0; i < n; i++) logDet += Math.Log(k[i * n + i]);
         BackSubstitute(alpha);
         _factorisedAtCurrent = true;
         return 0.5 * quad + logDet + 0.5 * n * Math.Log(2 * Math.PI);
     }
 
     /// <summary>
-    /// ∂NLL/∂p = −½ tr((ααᵀ − K⁻¹) ∂K/∂p) at the point last factorised by <see cref="Value"/>.
+    /// ∂NLL/∂p = −½ tr((ααᵀ − K⁻¹) ∂K/∂p) at the point last factorised by <see cref="Value"/> (reuses its r, e, M).
     /// ∂K/∂lnA = A·M (off the noise diagonal); ∂K/∂ln l_t² = A · 1.5 e^{−√3 r} · dt²/l_t² (Matérn-3/2: dM/d(r²) = −1.5 e^{−√3 r}).
     /// </summary>
     private void Gradient(out double g0, out double g1)
     {
-        int n = _n;
-        InvertFromCholesky(n);
+        int n = _n, pairs = Packed(n);
+        InvertFactor(n);
         double amp = Math.Exp(_lnAmp), invLt2 = Math.Exp(-_lnLt2);
-        double t0 = 0, t1 = 0;
-        var a = _alpha; var kinv = _kinv;
+        var u = _u; var a = _alpha; var w = _pW;
+        double diag = 0;
         for (int i = 0; i < n; i++)
         {
-            int row = i * n;
+            var ui = u.AsSpan(i * n + i, n - i);
+            int row = Packed(i);
             for (int j = 0; j < i; j++)
-            {
-                double r2t = _dt2[row + j] * invLt2;
-                double r = Sqrt3 * Math.Sqrt(r2t + _base[row + j]);
-                double e = Math.Exp(-r);
-                double w = 2 * (a[i] * a[j] - kinv[row + j]);   // off-diagonal pairs counted twice
-                t0 += w * (1 + r) * e;
-                t1 += w * 1.5 * e * r2t;
-            }
-            t0 += a[i] * a[i] - kinv[row + i];                  // diagonal: M = 1, dt = 0
+                w[row + j] = a[i] * a[j] - TensorPrimitives.Dot<double>(ui, u.AsSpan(j * n + i, n - i));
+            diag += a[i] * a[i] - TensorPrimitives.Dot<double>(ui, ui);
         }
+        var wp = w.AsSpan(0, pairs);
+        double t0 = 2 * TensorPrimitives.Dot<double>(wp, _pM.AsSpan(0, pairs)) + diag;
+        // Σ w · e · dt²: reuse _pR as scratch (r is not needed after this point).
+        var tmp = _pR.AsSpan(0, pairs);
+        TensorPrimitives.Multiply(_pE.AsSpan(0, pairs), _pDt2.AsSpan(0, pairs), tmp);
+        double t1 = 2 * 1.5 * invLt2 * TensorPrimitives.Dot<double>(wp, tmp);
         g0 = -0.5 * amp * t0;
         g1 = -0.5 * amp * t1;
     }
@@ -373,9 +412,8 @@ public sealed class GaussianProcessInterpolator
         for (int j = 0; j < n; j++)
         {
             int rj = j * n;
-            double d = a[rj + j];
             var rowJ = a.AsSpan(rj, j);
-            d -= System.Numerics.Tensors.TensorPrimitives.Dot<double>(rowJ, rowJ);
+            double d = a[rj + j] - TensorPrimitives.Dot<double>(rowJ, rowJ);
             if (!(d > 0) || !double.IsFinite(d)) return false;
             double l = Math.Sqrt(d);
             a[rj + j] = l;
@@ -383,8 +421,7 @@ public sealed class GaussianProcessInterpolator
             for (int i = j + 1; i < n; i++)
             {
                 int ri = i * n;
-                double s = a[ri + j] - System.Numerics.Tensors.TensorPrimitives.Dot<double>(a.AsSpan(ri, j), rowJ);
-                a[ri + j] = s * inv;
+                a[ri + j] = (a[ri + j] - TensorPrimitives.Dot<double>(a.AsSpan(ri, j), rowJ)) * inv;
             }
         }
         return true;
@@ -397,8 +434,7 @@ public sealed class GaussianProcessInterpolator
         for (int i = 0; i < n; i++)
         {
             int ri = i * n;
-            double s = b[i] - System.Numerics.Tensors.TensorPrimitives.Dot<double>(l.AsSpan(ri, i), b[..i]);
-            b[i] = s / l[ri + i];
+            b[i] = (b[i] - TensorPrimitives.Dot<double>(l.AsSpan(ri, i), b[..i])) / l[ri + i];
         }
     }
 
@@ -414,33 +450,23 @@ public sealed class GaussianProcessInterpolator
         }
     }
 
-    /// <summary>K⁻¹ = L⁻ᵀ L⁻¹ into the lower triangle of _kinv (row-major).</summary>
-    private void InvertFromCholesky(int n)
+    /// <summary>
+    /// U = L⁻ᵀ: row j of U is column j of L⁻¹, found by forward substitution of e_j, so both operands of every dot
+    /// product are contiguous. Then (K⁻¹)_ij = Σ_{k ≥ max(i,j)} U_ik U_jk, again contiguous.
+    /// </summary>
+    private void InvertFactor(int n)
     {
-        var l = _k; var inv = _kinv;
-        // First L⁻¹ (lower) into inv.
-        for (int i = 0; i < n; i++)
+        var l = _k; var u = _u;
+        for (int j = 0; j < n; j++)
         {
-            int ri = i * n;
-            inv[ri + i] = 1.0 / l[ri + i];
-            for (int j = 0; j < i; j++)
+            int rj = j * n;
+            u[rj + j] = 1.0 / l[rj + j];
+            for (int k = j + 1; k < n; k++)
             {
-                double s = 0;
-                for (int k = j; k < i; k++) s += l[ri + k] * inv[k * n + j];
-                inv[ri + j] = -s / l[ri + i];
+                int rk = k * n;
+                u[rj + k] = -TensorPrimitives.Dot<double>(l.AsSpan(rk + j, k - j), u.AsSpan(rj + j, k - j)) / l[rk + k];
             }
         }
-        // Then (L⁻ᵀ L⁻¹)_{ij} = Σ_{k ≥ max(i,j)} Linv_{ki} Linv_{kj}; write into the upper triangle first (free), then mirror.
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j <= i; j++)
-            {
-                double s = 0;
-                for (int k = i; k < n; k++) s += inv[k * n + i] * inv[k * n + j];
-                inv[j * n + i] = s;   // upper triangle holds the result while the lower still holds L⁻¹
-            }
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < i; j++)
-                inv[i * n + j] = inv[j * n + i];
     }
 
     private void GrowPoints(int capacity)
@@ -453,12 +479,17 @@ public sealed class GaussianProcessInterpolator
         Array.Resize(ref _scratch, capacity);
     }
 
+    private void GrowPairs(int pairs)
+    {
+        int cap = Math.Max(pairs, _pDt2.Length * 2);
+        _pDt2 = new double[cap]; _pBase = new double[cap]; _pR = new double[cap];
+        _pE = new double[cap]; _pM = new double[cap]; _pW = new double[cap];
+    }
+
     private void GrowMatrices(int n)
     {
-        int cap = Math.Max(n, (int)Math.Sqrt(_dt2.Length) * 2);
-        _dt2 = new double[cap * cap];
-        _base = new double[cap * cap];
+        int cap = Math.Max(n, (int)Math.Sqrt(_k.Length) * 2);
         _k = new double[cap * cap];
-        _kinv = new double[cap * cap];
+        _u = new double[cap * cap];
     }
 }
