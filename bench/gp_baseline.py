@@ -34,7 +34,7 @@ def load(path):
     return [np.array(v, dtype=float) for v in objs.values()]
 
 
-def features(a, bands):
+def features(a, bands, return_gp=False):
     x, y, e = a[:, :2], a[:, 2], a[:, 3]
     snr = np.abs(y) / np.sqrt(e ** 2 + (1e-2 * np.max(y)) ** 2)
     scale = np.abs(y[np.argmax(snr)])
@@ -50,12 +50,22 @@ def features(a, bands):
     med = np.median(out, axis=0)
     iqr = np.percentile(out, 75, axis=0) - np.percentile(out, 25, axis=0)
     iqr[iqr == 0] = 1
-    return (out - med) / iqr
+    return ((out - med) / iqr, gp) if return_gp else (out - med) / iqr
 
 
 def main():
     lcs = load(sys.argv[1])
     bands = [float(b) for b in sys.argv[2].split(",")]
+    if len(sys.argv) > 3 and sys.argv[3] == "--emit":
+        # Cross-check mode (tests/Classifier.Tests): one JSON line per light curve with the fitted
+        # hyper-parameters and the robust-scaled [100, bands] output.
+        import json
+        for a in lcs:
+            out, gp = features(a, bands, return_gp=True)
+            k = gp.kernel_
+            print(json.dumps({"amplitude": float(k.k1.constant_value), "length_scale": float(k.k2.length_scale[0]),
+                              "nll": float(-gp.log_marginal_likelihood_value_), "x": out.flatten().tolist()}))
+        return
     print(f"ready {len(lcs)}", flush=True)
     for line in sys.stdin:
         if line.strip() != "go":

@@ -117,6 +117,7 @@ public class T2FeatureExtractorTests
             Gen.Frequency((9, (IGen<float>)Gen.Float[-1e6f, 1e7f]), (1, Gen.OneOf(float.NaN, float.PositiveInfinity, 0f))),
             Gen.Frequency((9, (IGen<float>)Gen.Float[0f, 1e5f]), (1, Gen.OneOf(float.NaN, 0f, -1f))),
             Gen.Enum<PointKind>());
+        // One extractor reused across samples (as a worker reuses it), so threads: 1 — the extractor is single-threaded.
         var ex = new T2FeatureExtractor(T2Preprocessing.Ztf);
         var dest = new float[200];
         point.Array[0, 40].Sample(points =>
@@ -125,7 +126,7 @@ public class T2FeatureExtractorTests
             foreach (var (t, b, f, e, k) in points) lc.Add(t, b, f, e, k);
             var reason = ex.Extract(lc, dest);
             return reason is not null || dest.All(float.IsFinite);
-        }, iter: 300);
+        }, iter: 300, threads: 1);
     }
 
     [Fact]
