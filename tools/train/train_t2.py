@@ -79,6 +79,7 @@ def main() -> None:
     ap.add_argument("--budget-minutes", type=float, default=12.0, help="wall-clock cap for training")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=20260101)
+    ap.add_argument("--heldout-ids", help="write the held-out object ids here (one per line) for `alerts evaluate --ids`")
     a = ap.parse_args()
 
     torch.manual_seed(a.seed)
@@ -136,7 +137,9 @@ def main() -> None:
     m = metrics(pte, yte)
     m.update(epochs_run=epoch + 1, seconds=round(time.time() - t0, 1), train=len(tr), held_out=len(te),
              hyper_parameters=dict(vars(a), **model.config), channels=channels)
-    m["held_out_ids"] = [str(i) for i in d["ids"][ok][te]] if "ids" in d.files else []
+    if a.heldout_ids and "ids" in d.files:
+        with open(a.heldout_ids, "w") as f:
+            f.write("\n".join(str(i) for i in d["ids"][ok][te]) + "\n")
 
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     export_onnx(model, a.out + ".onnx")
