@@ -39,7 +39,7 @@ public static class EvaluateCommand
                     if (parse.GetValue(limit) > 0) objects = objects.Take(parse.GetValue(limit)).ToList();
                 }
                 var report = Run(modelPath, objects, sv, Math.Max(1, parse.GetValue(workers)), skipped, parse.GetValue(json));
-                if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = false }));
+                if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
                 return 0;
             }
             catch (Exception ex) when (ex is IOException or ArgumentException or InvalidDataException or NotSupportedException or UnauthorizedAccessException)
