@@ -13,6 +13,7 @@ public static class Program
         root.Subcommands.Add(ClassifyCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
         root.Subcommands.Add(FeaturesCommand.Create());
+        root.Subcommands.Add(SimulateCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }

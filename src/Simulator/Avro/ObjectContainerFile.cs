@@ -1,0 +1,49 @@
+using System.Text;
+
+namespace Alerts.Simulator.Avro;
+
+/// <summary>
+/// Writes Avro Object Container Files holding one record (the way ZTF and Rubin ship single alerts): magic
+/// "Obj\x01", a metadata map {avro.schema, avro.codec = null}, a 16-byte sync marker, one block, the sync again.
+/// The header bytes are built once per (schema, sync) and reused; the sync marker is derived from the run seed.
+/// </summary>
+public sealed class ObjectContainerFile
+{
+    private readonly byte[] _header;
+    private readonly byte[] _sync;
+
+    public ObjectContainerFile(string schemaJson, ReadOnlySpan<byte> sync)
+    {
+        if (sync.Length != 16) throw new ArgumentException("Avro sync markers are 16 bytes.", nameof(sync));
+        _sync = sync.ToArray();
+        using var b = new AvroBuffer(schemaJson.Length + 256);
+        b.WriteRaw("Obj"u8); b.WriteByte(1);
+        b.WriteLong(2);
+        b.WriteString("avro.schema"); b.WriteBytes(Encoding.UTF8.GetBytes(schemaJson));
+        b.WriteString("avro.codec"); b.WriteBytes("null"u8);
+        b.WriteLong(0);
+        b.WriteRaw(_sync);
+        _header = b.ToArray();
+    }
+
+    public static byte[] SyncFromSeed(ulong seed)
+    {
+        var r = new Physics.Rng(seed ^ 0x53594E43UL);
+        var s = new byte[16];
+        BitConverter.TryWriteBytes(s.AsSpan(0, 8), r.NextULong());
+        BitConverter.TryWriteBytes(s.AsSpan(8, 8), r.NextULong());
+        return s;
+    }
+
+    public int HeaderLength => _header.Length;
+
+    /// <summary>Appends a complete one-record container file holding <paramref name="datum"/> to <paramref name="output"/>.</summary>
+    public void Write(AvroBuffer output, ReadOnlySpan<byte> datum)
+    {
+        output.WriteRaw(_header);
+        output.WriteLong(1);
+        output.WriteLong(datum.Length);
+        output.WriteRaw(datum);
+        output.WriteRaw(_sync);
+    }
+}
