@@ -9,15 +9,16 @@ cd "$(dirname "$0")/../.."
 survey=${1:?usage: train_model.sh ztf|lsst [objects] [workdir]}
 objects=${2:-6000}
 work=${3:-/tmp/alerts-train-$survey}
-budget=${BUDGET_MINUTES:-12}
+budget=${BUDGET_MINUTES:-12}   # wall-clock cap on training (2 shared cores)
 mkdir -p "$work" models
 dotnet build -c Release src/Pipeline -v q -nologo >/dev/null
 alerts() { dotnet src/Pipeline/bin/Release/net10.0/alerts.dll "$@"; }
 
-alerts simulate --survey "$survey" --objects "$objects" --out "$work/sim"
+# Balanced classes (the PLAsTiCC metric averages per class); tables only: training reads the light-curve table.
+alerts simulate --survey "$survey" --objects "$objects" --balanced --format none --seed "${SEED:-7}" --out "$work/sim"
 alerts features --survey "$survey" --lightcurves "$work/sim/lightcurves.csv" --labels "$work/sim/labels.csv" --out "$work/features.npz"
 /usr/bin/python3 tools/train/train_t2.py --features "$work/features.npz" --out "models/t2-$survey" \
-  --heldout-ids "$work/heldout.txt" --budget-minutes "$budget" 2> "$work/train.log"
+  --heldout-ids "$work/heldout.txt" --budget-minutes "$budget" --threads "${THREADS:-2}" 2> "$work/train.log"
 alerts evaluate --survey "$survey" --model "models/t2-$survey.onnx" --lightcurves "$work/sim/lightcurves.csv" \
   --labels "$work/sim/labels.csv" --ids "$work/heldout.txt" --json > "$work/eval-sim.json"
 bts=""

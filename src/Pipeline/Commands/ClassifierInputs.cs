@@ -126,54 +126,20 @@ internal static class ClassifierInputs
     }
 
     /// <summary>
-    /// Reads a light-curve table (tables.md: object_id, mjd, band, flux, flux_err, mag, mag_err, detected; or only
-    /// mag/mag_err; or only flux/flux_err) grouped by object, in first-appearance order. CSV only here; Parquet goes
-    /// through Ingest's LightCurveTableReader once merged.
+    /// Reads a light-curve table (tables.md; CSV or Parquet) through Ingest's <c>LightCurveTableReader</c>, grouped by
+    /// object in first-appearance order, each light curve sorted by time.
     /// </summary>
     public static List<ObjectLightCurve> ReadTable(string path, Survey survey)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: light-curve table not found", path);
-        if (!path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
-            throw new NotSupportedException($"{path}: this build reads CSV light-curve tables; use <out>/lightcurves.csv");
-        using var reader = new StreamReader(path);
-        var header = BtsLabelledSet.SplitCsvPublic(reader.ReadLine() ?? "");
-        int id = header.IndexOf("object_id"), mjd = header.IndexOf("mjd"), band = header.IndexOf("band");
-        int flux = header.IndexOf("flux"), fluxErr = header.IndexOf("flux_err"), mag = header.IndexOf("mag"), magErr = header.IndexOf("mag_err"), det = header.IndexOf("detected");
-        if (id < 0 || mjd < 0 || band < 0)
-            throw new InvalidDataException($"{path}: header needs object_id, mjd and band (got {string.Join(',', header)})");
-        bool useFlux = flux >= 0 && fluxErr >= 0;
-        if (!useFlux && (mag < 0 || magErr < 0))
-            throw new InvalidDataException($"{path}: header needs flux/flux_err or mag/mag_err columns");
-        var byId = new Dictionary<string, ObjectLightCurve>(StringComparer.Ordinal);
-        var order = new List<ObjectLightCurve>();
-        string? line;
-        int lineNo = 1;
-        while ((line = reader.ReadLine()) is not null)
+        var list = new List<ObjectLightCurve>();
+        foreach (var (id, lc) in Alerts.Ingest.Tables.LightCurveTableReader.Read(path, survey))
         {
-            lineNo++;
-            if (line.Length == 0) continue;
-            var f = BtsLabelledSet.SplitCsvPublic(line);
-            if (f.Count < header.Count) throw new InvalidDataException($"{path}:{lineNo}: {f.Count} fields, header has {header.Count}");
-            if (!byId.TryGetValue(f[id], out var obj))
-            {
-                obj = new ObjectLightCurve(f[id], new LightCurve(32));
-                byId[f[id]] = obj;
-                order.Add(obj);
-            }
-            var b = Bands.Parse(f[band], survey);
-            double t = D(f[mjd]);
-            double fl, er;
-            if (useFlux) { fl = D(f[flux]); er = D(f[fluxErr]); }
-            else { fl = Photometry.MagToFlux(D(f[mag])); er = Photometry.MagErrToFluxErr(fl, D(f[magErr])); }
-            bool detected = det < 0 || f[det] is "1" or "true" or "True" or "TRUE";
-            obj.LightCurve.Add(t, b, (float)fl, (float)er, detected ? PointKind.Detection : PointKind.NonDetection);
+            lc.SortByTime();
+            list.Add(new ObjectLightCurve(id, lc));
         }
-        foreach (var o in order) o.LightCurve.SortByTime();
-        return order;
+        return list;
     }
-
-    private static double D(string s) =>
-        s.Length == 0 ? double.NaN : double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Labelled objects from --bts DIR, or from --lightcurves TABLE with --labels TABLE (objects without a t2 label are skipped).
