@@ -14,6 +14,13 @@ public sealed record OnnxT2Options
     /// <summary>How long a streaming micro-batcher may wait to fill a batch (read by the pipeline's micro-batcher; this class batches what it is handed).</summary>
     public TimeSpan MaxBatchWait { get; init; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>
+    /// GP feature extractors run in parallel inside one <see cref="OnnxT2Classifier.Classify"/> call (each with its own
+    /// buffers). 1 = on the calling thread. The GP is the expensive part of a batch, so a batcher on one thread can use
+    /// the other cores this way.
+    /// </summary>
+    public int PreprocessWorkers { get; init; } = 1;
+
     /// <summary>Intra-op threads. 1 by default: the service scales by workers, one session per core.</summary>
     public int IntraOpThreads { get; init; } = 1;
 
@@ -57,6 +64,7 @@ public sealed class OnnxT2Classifier : IAlertClassifier, IDisposable
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly T2FeatureExtractor _extractor;
+    private readonly T2FeatureExtractor[] _extractors;
     private readonly int _featureSize;
     private readonly int[] _slot;
     private readonly string?[] _reason;
@@ -88,6 +96,7 @@ public sealed class OnnxT2Classifier : IAlertClassifier, IDisposable
         if (Preprocessing.Channels.Length != ChannelCount || Preprocessing.Steps != Steps)
             throw new InvalidDataException($"model {modelPath} takes [{Steps} steps, {ChannelCount} bands] but preset {Preprocessing.Name} makes [{Preprocessing.Steps}, {Preprocessing.Channels.Length}]");
         _extractor = new T2FeatureExtractor(Preprocessing);
+        _extractors = [_extractor, .. Enumerable.Range(1, Math.Max(1, Options.PreprocessWorkers) - 1).Select(_ => new T2FeatureExtractor(Preprocessing))];
         _featureSize = Steps * ChannelCount;
 
         int max = Math.Max(1, Options.MaxBatchSize);
@@ -174,23 +183,23 @@ public sealed class OnnxT2Classifier : IAlertClassifier, IDisposable
 
     private void ClassifyChunk(IReadOnlyList<DecodedAlert> batch, int start, int count, Classification[] results)
     {
+        // Row i of the input buffer receives alert i; rows of rejected alerts are squeezed out afterwards.
+        if (_extractors.Length == 1 || count < 2)
+            for (int i = 0; i < count; i++) ExtractOne(_extractor, batch[start + i].LightCurve, i);
+        else
+        {
+            int workers = Math.Min(_extractors.Length, count);
+            Parallel.For(0, workers, w =>
+            {
+                for (int i = w; i < count; i += workers) ExtractOne(_extractors[w], batch[start + i].LightCurve, i);
+            });
+        }
         int ok = 0;
         for (int i = 0; i < count; i++)
         {
-            long t0 = Stopwatch.GetTimestamp();
-            string? reason;
-            try
-            {
-                reason = _extractor.Extract(batch[start + i].LightCurve, _input.AsSpan(ok * _featureSize, _featureSize));
-            }
-            catch (Exception ex)
-            {
-                // The extractor reports reasons itself; anything else is a bug, but one alert must not stop the service.
-                reason = "preprocess-error:" + ex.GetType().Name;
-            }
-            _preprocessUs[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
-            _reason[i] = reason;
-            _slot[i] = reason is null ? ok++ : -1;
+            if (_reason[i] is not null) { _slot[i] = -1; continue; }
+            if (ok != i) _input.AsSpan(i * _featureSize, _featureSize).CopyTo(_input.AsSpan(ok * _featureSize, _featureSize));
+            _slot[i] = ok++;
         }
         double inferUs = 0;
         if (ok > 0)
@@ -215,6 +224,23 @@ public sealed class OnnxT2Classifier : IAlertClassifier, IDisposable
                 alert.LightCurve.Count, Classification.BandList(alert.LightCurve), null, new StageTimings(0, _preprocessUs[i], inferUs),
                 alert.Source.ReceivedAt, now, alert.Source.SourceTimestamp);
         }
+    }
+
+    private void ExtractOne(T2FeatureExtractor extractor, LightCurve lc, int i)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        string? reason;
+        try
+        {
+            reason = extractor.Extract(lc, _input.AsSpan(i * _featureSize, _featureSize));
+        }
+        catch (Exception ex)
+        {
+            // The extractor reports reasons itself; anything else is a bug, but one alert must not stop the service.
+            reason = "preprocess-error:" + ex.GetType().Name;
+        }
+        _preprocessUs[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+        _reason[i] = reason;
     }
 
     private static T2Preprocessing PresetFromModel(InferenceSession session, int channels, string path)

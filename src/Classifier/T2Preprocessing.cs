@@ -31,7 +31,7 @@ public sealed record T2Preprocessing
     /// <summary>Fewer kept points than this gives "too-few-points".</summary>
     public int MinPoints { get; init; } = 3;
 
-    /// <summary>Each channel needs at least this many kept points, else "missing-band:&lt;name&gt;".</summary>
+    /// <summary>Each channel needs at least this many kept points, else "missing-band:&lt;name&gt;" (ZTF: g and r both needed).</summary>
     public int MinPointsPerChannel { get; init; } = 1;
 
     /// <summary>When &gt; 0, only the latest MaxPoints kept points are fitted (bounds the O(n³) cost for long histories).</summary>
@@ -49,8 +49,11 @@ public sealed record T2Preprocessing
     /// <summary>ZTF g and r (the bands FINK's t2 uses for ZTF).</summary>
     public static readonly T2Preprocessing Ztf = new() { Name = "t2-ztf", Channels = [Band.ZtfG, Band.ZtfR] };
 
-    /// <summary>Rubin ugrizy.</summary>
-    public static readonly T2Preprocessing Lsst = new() { Name = "t2-lsst", Channels = [.. Bands.Lsst] };
+    /// <summary>
+    /// Rubin ugrizy. A band with no detection is still predicted: the 2-D GP carries the light curve across wavelength
+    /// (as avocado does for PLAsTiCC); requiring all six bands would reject most objects (u is rarely detected).
+    /// </summary>
+    public static readonly T2Preprocessing Lsst = new() { Name = "t2-lsst", Channels = [.. Bands.Lsst], MinPointsPerChannel = 0 };
 
     public static T2Preprocessing ForSurvey(Survey survey) => survey == Survey.Ztf ? Ztf : Lsst;
 

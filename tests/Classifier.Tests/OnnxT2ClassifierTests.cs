@@ -93,6 +93,24 @@ public class OnnxT2ClassifierTests
     }
 
     [Fact]
+    public void ParallelPreprocessing_GivesTheSameResultsAsOneThread()
+    {
+        var alerts = Enumerable.Range(0, 23).Select(i => TestLightCurves.Alert(
+            i % 5 == 3 ? TestLightCurves.Transient([Band.ZtfG], 12, seed: i) : TestLightCurves.Transient([Band.ZtfG, Band.ZtfR], 10 + i, seed: i), i)).ToList();
+        using var one = new OnnxT2Classifier(Fixture("t2-random-ztf.onnx"), new OnnxT2Options { MaxBatchSize = 16 });
+        using var par = new OnnxT2Classifier(Fixture("t2-random-ztf.onnx"), new OnnxT2Options { MaxBatchSize = 16, PreprocessWorkers = 3 });
+        var a = one.Classify(alerts);
+        var b = par.Classify(alerts);
+        for (int i = 0; i < alerts.Count; i++)
+        {
+            Assert.Equal(a[i].Reason, b[i].Reason);
+            Assert.Equal(a[i].Label, b[i].Label);
+            for (int c = 0; c < a[i].Probabilities.Length; c++) Assert.Equal(a[i].Probabilities[c], b[i].Probabilities[c], 1e-6f);
+        }
+        Assert.Equal(4, a.Count(r => r.Reason == "missing-band:ztfr"));   // i = 3, 8, 13, 18
+    }
+
+    [Fact]
     public void MissingModel_NamesTheFileAndTheFix()
     {
         var ex = Assert.Throws<FileNotFoundException>(() => new OnnxT2Classifier("/nonexistent/t2.onnx"));

@@ -66,7 +66,7 @@ def main():
     if bts:
         lines += ["## Metrics on real ZTF BTS light curves (C#: `alerts evaluate --bts ../shared/data/labelled/ztf-bts-antares`)",
                   "BTS is a bright SN sample (mostly SN Ia); types map onto t2 classes as in `src/Classifier/BtsLabelledSet.cs`. "
-                  "Real light curves span up to 3 years; only the latest 256 detections are fitted (preset MaxPoints).",
+                  "Real light curves span up to 3 years; all detections are fitted (preset MaxPoints = 0).",
                   "", summary(bts), "", table(bts), ""]
     else:
         lines += ["## Metrics on real light curves", "Not applicable or ../shared/data absent when this card was written.", ""]
