@@ -21,6 +21,13 @@ public sealed record OnnxT2Options
     /// </summary>
     public int PreprocessWorkers { get; init; } = 1;
 
+    /// <summary>
+    /// Rows per ORT run inside a micro-batch. t2's attention tensor is [rows, 16, 100, 100] floats (640 kB per row), so
+    /// large runs fall out of cache and get slower per alert; the micro-batch is executed in runs of this many rows
+    /// over the same pinned buffers. 0 = the whole micro-batch in one run.
+    /// </summary>
+    public int ExecutionBatchSize { get; init; } = 4;
+
     /// <summary>Intra-op threads. 1 by default: the service scales by workers, one session per core.</summary>
     public int IntraOpThreads { get; init; } = 1;
 
@@ -60,7 +67,7 @@ public sealed class OnnxT2Classifier : IAlertClassifier, IDisposable
     private readonly RunOptions _runOptions = new();
     private readonly float[] _input;
     private readonly float[] _output;
-    private readonly Dictionary<int, (OrtValue Input, OrtValue Output)> _views = new();
+    private readonly Dictionary<(int Start, int Count), (OrtValue Input, OrtValue Output)> _views = new();
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly T2FeatureExtractor _extractor;
@@ -150,13 +157,18 @@ public sealed class OnnxT2Classifier : IAlertClassifier, IDisposable
     /// <summary>Runs the model on the first <paramref name="n"/> rows already in the input buffer.</summary>
     private void RunLoaded(int n)
     {
-        if (!_views.TryGetValue(n, out var v))
+        int step = Options.ExecutionBatchSize > 0 ? Options.ExecutionBatchSize : n;
+        for (int start = 0; start < n; start += step)
         {
-            v = (OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _input.AsMemory(0, n * _featureSize), [n, Steps, ChannelCount]),
-                 OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _output.AsMemory(0, n * ClassCount), [n, ClassCount]));
-            _views[n] = v;
+            int k = Math.Min(step, n - start);
+            if (!_views.TryGetValue((start, k), out var v))
+            {
+                v = (OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _input.AsMemory(start * _featureSize, k * _featureSize), [k, Steps, ChannelCount]),
+                     OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _output.AsMemory(start * ClassCount, k * ClassCount), [k, ClassCount]));
+                _views[(start, k)] = v;
+            }
+            _session.Run(_runOptions, _inputNames, [v.Input], _outputNames, [v.Output]);
         }
-        _session.Run(_runOptions, _inputNames, [v.Input], _outputNames, [v.Output]);
     }
 
     /// <summary>Input rows of the internal buffer (for callers that extract features in place, e.g. benchmarks).</summary>

@@ -35,13 +35,17 @@ public class OnnxT2ClassifierTests
     [Fact]
     public void Batching_GivesTheSameOutputsAsBatchOne()
     {
-        using var clf = new OnnxT2Classifier(Fixture("t2-random-ztf.onnx"), new OnnxT2Options { MaxBatchSize = 32 });
+        using var clf = new OnnxT2Classifier(Fixture("t2-random-ztf.onnx"), new OnnxT2Options { MaxBatchSize = 32, ExecutionBatchSize = 0 });
+        using var runs = new OnnxT2Classifier(Fixture("t2-random-ztf.onnx"), new OnnxT2Options { MaxBatchSize = 32, ExecutionBatchSize = 5 });
         var rng = new Random(7);
         int n = 70;   // more than one chunk: 32 + 32 + 6
         var input = Enumerable.Range(0, n * 200).Select(_ => (float)TestLightCurves.Gaussian(rng)).ToArray();
         var batched = new float[n * 14];
         clf.Predict(input, n, batched);
+        var inRuns = new float[n * 14];
+        runs.Predict(input, n, inRuns);
         var one = new float[14];
+        for (int i = 0; i < n * 14; i++) Assert.Equal(batched[i], inRuns[i], 1e-6f);
         for (int i = 0; i < n; i++)
         {
             clf.Predict(input.AsSpan(i * 200, 200), 1, one);
