@@ -1,0 +1,70 @@
+using BenchmarkDotNet.Attributes;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace Alerts.Classifier.Bench;
+
+/// <summary>
+/// t2 inference on 256 alerts per invocation (so the per-operation time is per alert):
+/// the naive path (default SessionOptions, a new NamedOnnxValue + DenseTensor per alert, batch 1),
+/// <see cref="OnnxT2Classifier"/> (tuned session, 1 intra-op thread, pinned buffers, cached OrtValues) at batch
+/// 1/32/256, and PyTorch eager (Debian python3-torch, 1 thread, no_grad) on the same weights at the same batch.
+/// </summary>
+[MemoryDiagnoser]
+public class InferenceBenchmarks
+{
+    public const int Alerts = 256;
+    private const int Size = 200;
+
+    [Params(1, 32, 256)]
+    public int Batch { get; set; }
+
+    private float[] _features = null!;
+    private float[] _probabilities = null!;
+    private OnnxT2Classifier _tuned = null!;
+    private InferenceSession _naive = null!;
+    private PythonWorker _torch = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var (onnx, state) = BenchData.ZtfModel();
+        var rng = new Random(1);
+        _features = Enumerable.Range(0, Alerts * Size).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+        _probabilities = new float[Alerts * 14];
+        _tuned = new OnnxT2Classifier(onnx, new OnnxT2Options { MaxBatchSize = Batch });
+        _naive = new InferenceSession(onnx);
+        _torch = new PythonWorker(Path.Combine(BenchData.RepoRoot(), "bench", "torch_baseline.py"), state, "2");
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _tuned.Dispose();
+        _naive.Dispose();
+        _torch.Dispose();
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Alerts, Description = "naive: default options, NamedOnnxValue per alert, batch 1")]
+    public float Naive()
+    {
+        float s = 0;
+        for (int a = 0; a < Alerts; a++)
+        {
+            var t = new DenseTensor<float>(_features.AsMemory(a * Size, Size), [1, 100, 2]);
+            using var r = _naive.Run([NamedOnnxValue.CreateFromTensor("input", t)]);
+            s += r[0].AsEnumerable<float>().First();
+        }
+        return s;
+    }
+
+    [Benchmark(OperationsPerInvoke = Alerts, Description = "OnnxT2Classifier: tuned session, pinned buffers, batch = Batch")]
+    public float Tuned()
+    {
+        _tuned.Predict(_features, Alerts, _probabilities);
+        return _probabilities[0];
+    }
+
+    [Benchmark(OperationsPerInvoke = Alerts, Description = "PyTorch eager (1 thread, no_grad), batch = Batch")]
+    public double PyTorchEager() => _torch.Go($"go {Batch} {Alerts}");
+}

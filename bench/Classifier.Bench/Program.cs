@@ -1,0 +1,29 @@
+using System.Diagnostics;
+using Alerts.Classifier;
+using Alerts.Classifier.Bench;
+using BenchmarkDotNet.Running;
+
+// dotnet run -c Release --project bench/Classifier.Bench -- --filter '*' --job short
+// dotnet run -c Release --project bench/Classifier.Bench -- quick    (a few seconds: per-alert inference µs by batch size, no statistics)
+if (args.Length > 0 && args[0] == "quick")
+{
+    var (onnx, _) = BenchData.ZtfModel();
+    var rng = new Random(1);
+    var x = Enumerable.Range(0, 256 * 200).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+    var p = new float[256 * 14];
+    foreach (var b in new[] { 1, 2, 4, 8, 16, 32, 64, 256 })
+    {
+        using var c = new OnnxT2Classifier(onnx, new OnnxT2Options { MaxBatchSize = b });
+        c.Predict(x, 256, p);
+        var best = double.MaxValue;
+        for (int r = 0; r < 5; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            c.Predict(x, 256, p);
+            best = Math.Min(best, sw.Elapsed.TotalMicroseconds / 256);
+        }
+        Console.WriteLine($"batch {b,4}: {best,8:0.0} µs/alert  ({1e6 / best:0} alerts/s/core)");
+    }
+    return;
+}
+BenchmarkSwitcher.FromAssembly(typeof(GpBenchmarks).Assembly).Run(args);

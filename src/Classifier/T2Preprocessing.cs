@@ -1,0 +1,66 @@
+using Alerts.Core;
+
+namespace Alerts.Classifier;
+
+/// <summary>
+/// Every knob of the t2 preprocessing in one record, so a recipe is a value: the shipped models name theirs
+/// (<see cref="Ztf"/>, <see cref="Lsst"/>) and a new recipe (e.g. FINK's exact one) is one more preset.
+/// The defaults follow astronet (<c>fit_2d_gp</c> / <c>generate_gp_all_objects</c>) and FINK's t2 module:
+/// flux in SNANA FLUXCAL (zero point 27.5), detections only, time relative to the first kept point,
+/// Matérn-3/2 2-D GP with l_λ = 6000 Å, start l_t = 20 d, start amplitude (0.5·scale)², the mean predicted on
+/// <c>np.linspace(min(mjd), max(mjd), 100)</c> (first to last kept point inclusive, 100 steps) for each channel,
+/// then scikit-learn RobustScaler (median, IQR 25-75, IQR of 0 treated as 1) per band column of the object.
+/// </summary>
+public sealed record T2Preprocessing
+{
+    public required string Name { get; init; }
+
+    /// <summary>Model input channels (bands) in order; points in other bands are ignored.</summary>
+    public required Band[] Channels { get; init; }
+
+    /// <summary>Time steps on the grid (t2: 100).</summary>
+    public int Steps { get; init; } = 100;
+
+    /// <summary>Zero point the model's fluxes are expressed in (SNANA FLUXCAL 27.5).</summary>
+    public double ZeroPoint { get; init; } = Photometry.FluxcalZeroPoint;
+
+    public bool IncludeNonDetections { get; init; }
+
+    public bool IncludeForcedPhotometry { get; init; }
+
+    /// <summary>Fewer kept points than this gives "too-few-points".</summary>
+    public int MinPoints { get; init; } = 3;
+
+    /// <summary>Each channel needs at least this many kept points, else "missing-band:&lt;name&gt;" (ZTF: g and r both needed).</summary>
+    public int MinPointsPerChannel { get; init; } = 1;
+
+    /// <summary>When &gt; 0, only the latest MaxPoints kept points are fitted (bounds the O(n³) cost for long histories).</summary>
+    public int MaxPoints { get; init; }
+
+    public double WavelengthLengthScale { get; init; } = 6000.0;
+
+    public double InitialTimeLengthScale { get; init; } = 20.0;
+
+    public double InitialAmplitudeFactor { get; init; } = 0.5;
+
+    /// <summary>Robust-scale each band column of the GP output (median, IQR).</summary>
+    public bool RobustScale { get; init; } = true;
+
+    /// <summary>ZTF g and r (the bands FINK's t2 uses for ZTF).</summary>
+    public static readonly T2Preprocessing Ztf = new() { Name = "t2-ztf", Channels = [Band.ZtfG, Band.ZtfR] };
+
+    /// <summary>
+    /// Rubin ugrizy. A band with no detection is still predicted: the 2-D GP carries the light curve across wavelength
+    /// (as avocado does for PLAsTiCC); requiring all six bands would reject most objects (u is rarely detected).
+    /// </summary>
+    public static readonly T2Preprocessing Lsst = new() { Name = "t2-lsst", Channels = [.. Bands.Lsst], MinPointsPerChannel = 0 };
+
+    public static T2Preprocessing ForSurvey(Survey survey) => survey == Survey.Ztf ? Ztf : Lsst;
+
+    public static T2Preprocessing ByName(string name) => name.ToLowerInvariant() switch
+    {
+        "t2-ztf" or "ztf" => Ztf,
+        "t2-lsst" or "lsst" or "elasticc" => Lsst,
+        _ => throw new ArgumentException($"unknown preprocessing preset '{name}': use t2-ztf or t2-lsst"),
+    };
+}

@@ -1,0 +1,159 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using Alerts.Classifier;
+using Alerts.Core;
+using Alerts.Ingest.Avro;
+using Alerts.Ingest.Decoding;
+using Alerts.Ingest.Sources;
+using Spectre.Console;
+
+namespace Alerts.Pipeline.Commands;
+
+/// <summary>
+/// <c>alerts classify &lt;paths...&gt;</c>: one JSON line per object on stdout,
+/// <c>{"id":…, "label":…, "probabilities":{class:p,…}, "model":…}</c> (or <c>"label":null, "reason":…</c>).
+/// Accepts alerts in any framing Ingest decodes (Avro container files, Confluent wire messages, tarballs, folders of
+/// them), light-curve tables (CSV, tables.md), single ANTARES/BTS light-curve CSVs and the BTS folder. Alerts that
+/// do not decode get a line with <c>"label":null, "reason":"dead-letter:&lt;code&gt;"</c> and a message on stderr.
+/// </summary>
+public static class ClassifyCommand
+{
+    public static Command Create()
+    {
+        var paths = new Argument<string[]>("paths") { Description = "alert files (.avro, .wire), tarballs, folders of alerts, light-curve tables (CSV), BTS light-curve CSVs or the BTS folder", Arity = ArgumentArity.OneOrMore };
+        var schemas = new Option<string?>("--schemas") { Description = "schema folder for Confluent wire messages (default: schemas/ above the working directory)" };
+        var model = new Option<string?>("--model") { Description = "t2 ONNX model (default models/t2-<survey>.onnx)" };
+        var survey = new Option<string>("--survey") { Description = "ztf or lsst", DefaultValueFactory = _ => "ztf" };
+        var batch = new Option<int>("--batch") { Description = "micro-batch size", DefaultValueFactory = _ => 32 };
+        var workers = new Option<int>("--workers") { Description = "worker threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var cmd = new Command("classify", "Classify light curves with t2 and print one JSON line per object.");
+        cmd.Arguments.Add(paths);
+        foreach (var o in new Option[] { model, survey, batch, workers, schemas }) cmd.Options.Add(o);
+        cmd.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                var sv = ClassifierInputs.ParseSurvey(parse.GetValue(survey));
+                var modelPath = ClassifierInputs.ResolveModel(parse.GetValue(model), sv);
+                var objects = new List<(ObjectLightCurve Obj, string Origin)>();
+                var alerts = new List<DecodedAlert>();
+                var deadLetters = new List<DeadLetter>();
+                var registry = new AvroSchemaRegistry(parse.GetValue(schemas) ?? FindSchemas());
+                var decoder = new AlertDecoder(registry);
+                foreach (var p in parse.GetValue(paths)!)
+                {
+                    IAlertSource? source = Directory.Exists(p) && !ClassifierInputs.IsBtsFolder(p) ? new FolderAlertSource(p, registry)
+                        : File.Exists(p) && AlertFiles.IsTarball(p) ? new TarballAlertSource(p, registry)
+                        : File.Exists(p) && AlertFiles.IsAlertFile(p) ? new FileAlertSource(p, registry)
+                        : null;
+                    if (source is not null)
+                    {
+                        await foreach (var raw in source.ReadAsync(ct))
+                        {
+                            var d = decoder.Decode(raw);
+                            if (d.IsSuccess) alerts.Add(d.Alert!);
+                            else
+                            {
+                                deadLetters.Add(d.DeadLetter!);
+                                ClassifierInputs.Stderr.MarkupLineInterpolated($"[yellow]dead letter[/] {d.DeadLetter!.ToString()}");
+                            }
+                        }
+                    }
+                    else if (ClassifierInputs.IsBtsFolder(p))
+                        objects.AddRange(ClassifierInputs.ReadBts(p, new(), 0).Select(o => (o, p)));
+                    else if (ClassifierInputs.IsBtsLightCurveFile(p))
+                    {
+                        var lc = new LightCurve();
+                        if (BtsLabelledSet.ReadLightCurve(p, lc) is { } err) throw new InvalidDataException(err);
+                        objects.Add((new ObjectLightCurve(Path.GetFileNameWithoutExtension(p), lc), p));
+                    }
+                    else if (File.Exists(p))
+                        objects.AddRange(ClassifierInputs.ReadTable(p, sv).Select(o => (o, p)));
+                    else
+                        throw new FileNotFoundException($"{p}: not found; pass alert files/folders/tarballs, light-curve tables (lightcurves.csv) or BTS CSVs", p);
+                }
+                alerts.AddRange(objects.Select((o, i) => ClassifierInputs.AsAlert(o.Obj, sv, o.Origin, i)));
+                var results = ClassifierInputs.ClassifyAll(modelPath, alerts, Math.Max(1, parse.GetValue(workers)), Math.Max(1, parse.GetValue(batch)));
+                var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
+                foreach (var r in results) stdout.WriteLine(ToJson(r));
+                foreach (var d in deadLetters) stdout.WriteLine(DeadLetterJson(d));
+                stdout.Flush();
+                Summarise(results, modelPath, deadLetters);
+                return 0;
+            }
+            catch (Exception ex) when (ex is IOException or ArgumentException or InvalidDataException or NotSupportedException or UnauthorizedAccessException)
+            {
+                ClassifierInputs.Stderr.MarkupLineInterpolated($"[red]classify:[/] {ex.Message}");
+                return 2;
+            }
+        });
+        return cmd;
+    }
+
+    /// <summary>The JSON line of one result.</summary>
+    public static string ToJson(Classification r)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            w.WriteString("id", r.Identity.ObjectId);
+            if (r.Identity.AlertId != 0 && r.Identity.SchemaVersion != "table") w.WriteNumber("alert_id", r.Identity.AlertId);
+            if (r.Label is null) w.WriteNull("label"); else w.WriteString("label", r.Label);
+            if (r.IsClassified)
+            {
+                w.WriteNumber("probability", Math.Round(r.LabelProbability, 6));
+                w.WriteStartObject("probabilities");
+                for (int c = 0; c < r.Probabilities.Length; c++) w.WriteNumber(T2Classes.Names[c], Math.Round(r.Probabilities[c], 6));
+                w.WriteEndObject();
+            }
+            else w.WriteString("reason", r.Reason);
+            w.WriteString("model", r.ModelId);
+            w.WriteNumber("points", r.PointCount);
+            w.WriteNumber("preprocess_us", Math.Round(r.Timings.PreprocessUs, 1));
+            w.WriteNumber("inference_us", Math.Round(r.Timings.InferenceUs, 1));
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    /// <summary>The JSON line of an input that did not decode (no alert is dropped silently).</summary>
+    public static string DeadLetterJson(DeadLetter d)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            w.WriteString("id", d.Source.Position.ToString());
+            w.WriteNull("label");
+            w.WriteString("reason", "dead-letter:" + d.Reason);
+            w.WriteString("detail", d.Detail);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    private static string? FindSchemas()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            var p = Path.Combine(dir.FullName, "schemas");
+            if (Directory.Exists(p)) return p;
+        }
+        return null;
+    }
+
+    private static void Summarise(Classification[] results, string modelPath, List<DeadLetter> deadLetters)
+    {
+        var table = new Table().Title($"classified with {Markup.Escape(Path.GetFileName(modelPath))} ({results.FirstOrDefault()?.ModelId})").AddColumns("label / reason", "count");
+        foreach (var g in results.GroupBy(r => r.Label ?? "not classified: " + r.Reason).OrderByDescending(g => g.Count()))
+            table.AddRow(Markup.Escape(g.Key), g.Count().ToString());
+        foreach (var g in deadLetters.GroupBy(d => d.Reason))
+            table.AddRow(Markup.Escape("dead letter: " + g.Key), g.Count().ToString());
+        var ok = results.Where(r => r.IsClassified).ToList();
+        if (ok.Count > 0)
+            table.AddRow("mean preprocess / inference µs", $"{ok.Average(r => r.Timings.PreprocessUs):0} / {ok.Average(r => r.Timings.InferenceUs):0.0}");
+        ClassifierInputs.Stderr.Write(table);
+    }
+}

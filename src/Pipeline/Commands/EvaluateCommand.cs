@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using Alerts.Classifier;
+using Alerts.Core;
+using Spectre.Console;
+
+namespace Alerts.Pipeline.Commands;
+
+/// <summary><c>alerts evaluate</c>: per-class accuracy, macro-F1 and PLAsTiCC weighted log-loss of a t2 model on labelled light curves.</summary>
+public static class EvaluateCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string?>("--model") { Description = "t2 ONNX model (default models/t2-<survey>.onnx)" };
+        var lightcurves = new Option<string?>("--lightcurves") { Description = "light-curve table (CSV, tables.md format)" };
+        var labels = new Option<string?>("--labels") { Description = "label table (CSV: object_id, class, ...)" };
+        var bts = new Option<string?>("--bts") { Description = "the real ZTF BTS set: folder holding ZTF_BTS_02_02__02_04_2021.csv and light-curves/" };
+        var survey = new Option<string>("--survey") { Description = "ztf or lsst (band names, default model)", DefaultValueFactory = _ => "ztf" };
+        var json = new Option<bool>("--json") { Description = "print the metrics as one JSON object on stdout" };
+        var limit = new Option<int>("--limit") { Description = "evaluate at most N objects (0 = all)" };
+        var ids = new Option<string?>("--ids") { Description = "evaluate only the object ids listed in this file (one per line), e.g. the held-out split written by train_t2.py" };
+        var workers = new Option<int>("--workers") { Description = "worker threads (one session each)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var cmd = new Command("evaluate", "Evaluate a t2 model on labelled light curves: per-class accuracy, macro-F1, PLAsTiCC weighted log-loss.");
+        foreach (var o in new Option[] { model, lightcurves, labels, bts, survey, json, limit, ids, workers }) cmd.Options.Add(o);
+        cmd.SetAction(parse =>
+        {
+            try
+            {
+                var sv = ClassifierInputs.ParseSurvey(parse.GetValue(survey));
+                var modelPath = ClassifierInputs.ResolveModel(parse.GetValue(model), sv);
+                var skipped = new Dictionary<string, int>();
+                var objects = ClassifierInputs.ReadLabelled(parse.GetValue(bts), parse.GetValue(lightcurves), parse.GetValue(labels), sv, skipped, parse.GetValue(ids) is null ? parse.GetValue(limit) : 0);
+                if (parse.GetValue(ids) is { } idFile)
+                {
+                    if (!File.Exists(idFile)) throw new FileNotFoundException($"--ids {idFile}: file not found; expected one object id per line", idFile);
+                    var keep = new HashSet<string>(File.ReadAllLines(idFile).Select(l => l.Trim()).Where(l => l.Length > 0), StringComparer.Ordinal);
+                    objects = objects.Where(o => keep.Contains(o.Id)).ToList();
+                    if (parse.GetValue(limit) > 0) objects = objects.Take(parse.GetValue(limit)).ToList();
+                }
+                var report = Run(modelPath, objects, sv, Math.Max(1, parse.GetValue(workers)), skipped, parse.GetValue(json));
+                if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+                return 0;
+            }
+            catch (Exception ex) when (ex is IOException or ArgumentException or InvalidDataException or NotSupportedException or UnauthorizedAccessException)
+            {
+                ClassifierInputs.Stderr.MarkupLineInterpolated($"[red]evaluate:[/] {ex.Message}");
+                return 2;
+            }
+        });
+        return cmd;
+    }
+
+    /// <summary>The machine-readable result of one evaluation.</summary>
+    public sealed record EvaluationReport(
+        string Model, string ModelId, int Objects, int Classified, Dictionary<string, int> NotClassified, Dictionary<string, int> Skipped,
+        double Accuracy, double MacroF1, double WeightedLogLoss, Dictionary<string, double> LogLossWeights,
+        List<ClassMetrics> PerClass, Dictionary<string, Dictionary<string, int>> Confusion, double Seconds);
+
+    private static EvaluationReport Run(string modelPath, List<ObjectLightCurve> objects, Survey survey, int workers, Dictionary<string, int> skipped, bool quiet)
+    {
+        var alerts = objects.Select((o, i) => ClassifierInputs.AsAlert(o, survey, o.Id, i)).ToList();
+        var sw = Stopwatch.StartNew();
+        Classification[] results = [];
+        ClassifierInputs.Stderr.Progress().Start(ctx =>
+        {
+            var task = ctx.AddTask($"classifying {alerts.Count} objects", maxValue: Math.Max(1, alerts.Count));
+            results = ClassifierInputs.ClassifyAll(modelPath, alerts, workers, 32, n => task.Increment(n));
+        });
+        sw.Stop();
+
+        var ev = new T2Evaluation();
+        var notClassified = new Dictionary<string, int>();
+        for (int i = 0; i < results.Length; i++)
+        {
+            if (!results[i].IsClassified) { notClassified[results[i].Reason!] = notClassified.GetValueOrDefault(results[i].Reason!) + 1; continue; }
+            ev.Add(objects[i].ClassIndex, results[i].Probabilities);
+        }
+        var per = ev.PerClass().ToList();
+        var confusion = new Dictionary<string, Dictionary<string, int>>();
+        for (int t = 0; t < T2Classes.Count; t++)
+        {
+            if (per[t].Support == 0) continue;
+            var row = new Dictionary<string, int>();
+            for (int p = 0; p < T2Classes.Count; p++) if (ev.Confusion(t, p) > 0) row[T2Classes.Names[p]] = ev.Confusion(t, p);
+            confusion[T2Classes.Names[t]] = row;
+        }
+        var weights = Enumerable.Range(0, T2Classes.Count).ToDictionary(c => T2Classes.Names[c], T2Evaluation.PlasticcWeight);
+        var modelId = results.FirstOrDefault()?.ModelId ?? "";
+        var report = new EvaluationReport(modelPath, modelId, objects.Count, ev.Count, notClassified, skipped, ev.Accuracy, ev.MacroF1, ev.WeightedLogLoss,
+            weights, per, confusion, sw.Elapsed.TotalSeconds);
+
+        var con = ClassifierInputs.Stderr;
+        var table = new Table().Title($"t2 evaluation: {Path.GetFileName(modelPath)} ({modelId})")
+            .AddColumns("class", "support", "predicted", "accuracy (recall)", "precision", "F1", "log-loss weight");
+        foreach (var m in per.Where(m => m.Support > 0 || m.Predicted > 0))
+            table.AddRow(m.Name, m.Support.ToString(), m.Predicted.ToString(), ClassifierInputs.F(m.Accuracy), ClassifierInputs.F(m.Precision),
+                ClassifierInputs.F(m.F1), ClassifierInputs.F(T2Evaluation.PlasticcWeight(T2Classes.IndexOf(m.Name)), "0"));
+        con.Write(table);
+        var summary = new Table().AddColumns("metric", "value");
+        summary.AddRow("objects", objects.Count.ToString());
+        summary.AddRow("classified", ev.Count.ToString());
+        summary.AddRow("not classified", string.Join(", ", notClassified.Select(kv => $"{kv.Key} {kv.Value}")) is { Length: > 0 } s ? Markup.Escape(s) : "0");
+        summary.AddRow("skipped (no t2 class)", Markup.Escape(string.Join(", ", skipped.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value}"))) is { Length: > 0 } k ? k : "0");
+        summary.AddRow("accuracy", ClassifierInputs.F(ev.Accuracy));
+        summary.AddRow("macro-F1 (classes present)", ClassifierInputs.F(ev.MacroF1));
+        summary.AddRow("PLAsTiCC weighted log-loss (TDE, KN ×2)", ClassifierInputs.F(ev.WeightedLogLoss));
+        summary.AddRow("time", $"{sw.Elapsed.TotalSeconds:0.0} s on {workers} worker(s)");
+        con.Write(summary);
+        return report;
+    }
+}

@@ -1,0 +1,114 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Alerts.Classifier;
+using Alerts.Core;
+using Spectre.Console;
+
+namespace Alerts.Pipeline.Commands;
+
+/// <summary>
+/// <c>alerts features</c>: the t2 model inputs computed by the service's own preprocessing, for training, so train and
+/// serve see identical inputs. Writes an .npz with X float32 [N, steps, bands], y int64 [N] (t2 class index, FINK
+/// T2_COLS order), ids &lt;U [N], and channels &lt;U [bands]; objects the preprocessing rejects are left out and counted.
+/// </summary>
+public static class FeaturesCommand
+{
+    public static Command Create()
+    {
+        var lightcurves = new Option<string?>("--lightcurves") { Description = "light-curve table (CSV, tables.md format)" };
+        var labels = new Option<string?>("--labels") { Description = "label table (CSV: object_id, class, ...)" };
+        var bts = new Option<string?>("--bts") { Description = "real ZTF BTS folder instead of a table" };
+        var survey = new Option<string>("--survey") { Description = "ztf or lsst", DefaultValueFactory = _ => "ztf" };
+        var preset = new Option<string?>("--preset") { Description = "preprocessing preset (t2-ztf, t2-lsst; default from --survey)" };
+        var output = new Option<string>("--out") { Description = "output .npz (or .npy for X only)", Required = true };
+        var limit = new Option<int>("--limit") { Description = "at most N objects (0 = all)" };
+        var workers = new Option<int>("--workers") { Description = "worker threads (one GP each)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var cmd = new Command("features", "Compute t2 inputs (GP on a 100-step grid, robust-scaled) for labelled light curves, for training.");
+        foreach (var o in new Option[] { lightcurves, labels, bts, survey, preset, output, limit, workers }) cmd.Options.Add(o);
+        cmd.SetAction(parse =>
+        {
+            try
+            {
+                var sv = ClassifierInputs.ParseSurvey(parse.GetValue(survey));
+                var pre = parse.GetValue(preset) is { } p ? T2Preprocessing.ByName(p) : T2Preprocessing.ForSurvey(sv);
+                var skipped = new Dictionary<string, int>();
+                var objects = ClassifierInputs.ReadLabelled(parse.GetValue(bts), parse.GetValue(lightcurves), parse.GetValue(labels), sv, skipped, parse.GetValue(limit));
+                Run(objects, pre, parse.GetValue(output)!, Math.Max(1, parse.GetValue(workers)), skipped);
+                return 0;
+            }
+            catch (Exception ex) when (ex is IOException or ArgumentException or InvalidDataException or NotSupportedException or UnauthorizedAccessException)
+            {
+                ClassifierInputs.Stderr.MarkupLineInterpolated($"[red]features:[/] {ex.Message}");
+                return 2;
+            }
+        });
+        return cmd;
+    }
+
+    private static void Run(List<ObjectLightCurve> objects, T2Preprocessing preset, string output, int workers, Dictionary<string, int> skipped)
+    {
+        int size = preset.Steps * preset.Channels.Length;
+        var x = new float[objects.Count * size];
+        var reasons = new string?[objects.Count];
+        var sw = Stopwatch.StartNew();
+        ClassifierInputs.Stderr.Progress().Start(ctx =>
+        {
+            var task = ctx.AddTask($"GP features for {objects.Count} objects", maxValue: Math.Max(1, objects.Count));
+            int next = -1;
+            var threads = Enumerable.Range(0, Math.Max(1, Math.Min(workers, objects.Count))).Select(_ => new Thread(() =>
+            {
+                var ex = new T2FeatureExtractor(preset);
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < objects.Count)
+                {
+                    reasons[i] = ex.Extract(objects[i].LightCurve, x.AsSpan(i * size, size));
+                    task.Increment(1);
+                }
+            })).ToList();
+            threads.ForEach(t => t.Start());
+            threads.ForEach(t => t.Join());
+        });
+        sw.Stop();
+
+        var keep = Enumerable.Range(0, objects.Count).Where(i => reasons[i] is null).ToList();
+        var xs = new float[keep.Count * size];
+        var ys = new long[keep.Count];
+        var ids = new List<string>(keep.Count);
+        for (int k = 0; k < keep.Count; k++)
+        {
+            x.AsSpan(keep[k] * size, size).CopyTo(xs.AsSpan(k * size, size));
+            ys[k] = objects[keep[k]].ClassIndex;
+            ids.Add(objects[keep[k]].Id);
+        }
+        var dir = Path.GetDirectoryName(Path.GetFullPath(output));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        if (output.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+        {
+            using var f = File.Create(output);
+            NumpyArchive.WriteNpy(f, xs, keep.Count, preset.Steps, preset.Channels.Length);
+        }
+        else
+        {
+            NumpyArchive.WriteNpz(output,
+            [
+                ("X", s => NumpyArchive.WriteNpy(s, xs, keep.Count, preset.Steps, preset.Channels.Length)),
+                ("y", s => NumpyArchive.WriteNpy(s, ys, keep.Count)),
+                ("ids", s => NumpyArchive.WriteNpy(s, ids)),
+                ("channels", s => NumpyArchive.WriteNpy(s, preset.Channels.Select(b => b.Name()).ToList())),
+                ("classes", s => NumpyArchive.WriteNpy(s, T2Classes.Names)),
+            ]);
+        }
+
+        var rejected = reasons.Where(r => r is not null).GroupBy(r => r!).OrderByDescending(g => g.Count());
+        var table = new Table().Title($"features → {Markup.Escape(output)}").AddColumns("item", "value");
+        table.AddRow("preset", preset.Name);
+        table.AddRow("objects read", objects.Count.ToString());
+        table.AddRow("written", keep.Count.ToString());
+        table.AddRow("rejected", Markup.Escape(string.Join(", ", rejected.Select(g => $"{g.Key} {g.Count()}"))) is { Length: > 0 } r ? r : "0");
+        table.AddRow("skipped labels", Markup.Escape(string.Join(", ", skipped.Select(kv => $"{kv.Key} {kv.Value}"))) is { Length: > 0 } s ? s : "0");
+        foreach (var g in ys.GroupBy(v => v).OrderBy(g => g.Key))
+            table.AddRow($"class {T2Classes.Names[g.Key]}", g.Count().ToString());
+        table.AddRow("time", $"{sw.Elapsed.TotalSeconds:0.0} s, {sw.Elapsed.TotalMicroseconds * workers / Math.Max(1, objects.Count):0} µs/object/core on {workers} worker(s)");
+        ClassifierInputs.Stderr.Write(table);
+    }
+}
