@@ -1,81 +1,183 @@
 using System.CommandLine;
+using Alerts.Classifier;
 using Alerts.Core;
-using Alerts.Ingest;
 using Alerts.Ingest.Avro;
 using Alerts.Ingest.Decoding;
+using Alerts.Ingest.Sources;
+using Alerts.Pipeline.Processing;
+using Alerts.Simulator;
 using Alerts.Sink.DeadLetters;
+using Alerts.Sink.Parquet;
 using Spectre.Console;
 
 namespace Alerts.Pipeline.Commands;
 
 /// <summary>
-/// <c>alerts replay</c>: reads alerts from files, folders and tarballs (optionally paced with --rate), decodes them and
-/// prints a summary. For now it stops after decoding; classification and the Parquet archive plug in later.
+/// <c>alerts replay</c>: the main job. Reads alerts from files, folders and tarballs (or, with no paths, from the
+/// project's own simulator), decodes, classifies them with the shipped t2 models and writes the labels to the
+/// Parquet archive, through the same channel pipeline the Kafka service uses. Ends with a summary table.
 /// </summary>
 public static class ReplayCommand
 {
     public static Command Create()
     {
-        var paths = new Argument<string[]>("paths") { Description = "Alert files, folders or .tar.gz tarballs to replay", Arity = ArgumentArity.ZeroOrMore };
+        var paths = new Argument<string[]>("paths") { Description = "Alert files, folders or .tar.gz tarballs to replay (none: simulate alerts in-process)", Arity = ArgumentArity.ZeroOrMore };
         var rate = new Option<double?>("--rate") { Description = "Alerts per second (default: as fast as possible)" };
         var schemas = IngestOptions.Schemas();
         var deadLetter = IngestOptions.DeadLetter();
-        var cmd = new Command("replay", "Replay alerts through the decode stage and print a summary (alerts, dead letters by reason, points by kind, schema versions, alerts/s).");
+        var archive = new Option<DirectoryInfo?>("--archive") { Description = "Root of the Parquet archive (default: out/replay-<time>/archive)" };
+        var models = new Option<string[]>("--model") { Description = "t2 model file(s), .onnx or .ort; the survey follows the band count (2: ZTF g/r, 6: Rubin ugrizy). Default: the shipped models/t2-*.", AllowMultipleArgumentsPerToken = true };
+        var survey = new Option<string>("--survey") { Description = "Survey to simulate when no paths are given: ztf or lsst", DefaultValueFactory = _ => "ztf" };
+        var objects = new Option<int>("--objects") { Description = "Objects to simulate when no paths are given", DefaultValueFactory = _ => 300 };
+        var seed = new Option<ulong>("--seed") { Description = "Simulation seed", DefaultValueFactory = _ => 42UL };
+        var batch = new Option<int>("--batch-size") { Description = "Inference micro-batch size", DefaultValueFactory = _ => 32 };
+        var workers = new Option<int>("--workers") { Description = "Decode workers (GP preprocessing also uses this many threads)", DefaultValueFactory = _ => Environment.ProcessorCount };
+
+        var cmd = new Command("replay", "Replay alerts (or simulated ones) through decode → t2 → Parquet and print a summary.");
         cmd.Arguments.Add(paths);
-        cmd.Options.Add(rate);
-        cmd.Options.Add(schemas);
-        cmd.Options.Add(deadLetter);
+        foreach (var o in new Option[] { rate, schemas, deadLetter, archive, models, survey, objects, seed, batch, workers }) cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
             var given = parse.GetValue(paths) ?? [];
-            if (given.Length == 0)
-            {
-                Console.Error.WriteLine("error: give at least one path to replay (alert files, folders or .tar.gz); e.g. alerts replay /data/ztf/20200202");
-                return 2;
-            }
             var r = parse.GetValue(rate);
             if (r is <= 0) { Console.Error.WriteLine($"error: --rate {r} must be a positive number of alerts per second"); return 2; }
-            var registry = new AvroSchemaRegistry(IngestOptions.ResolveSchemas(parse.GetValue(schemas)));
-            bool argsOk = IngestOptions.TryCreateSources(given, registry, r, out var sources);
-            var dlDir = parse.GetValue(deadLetter);
-            var sink = dlDir is null ? null : new FolderDeadLetterSink(dlDir.FullName);
-            var decoder = new AlertDecoder(registry);
-            var summary = new IngestSummary();
+            int nWorkers = Math.Max(1, parse.GetValue(workers));
+            int batchSize = Math.Max(1, parse.GetValue(batch));
 
-            await AnsiConsole.Status().StartAsync("replaying...", async ctx =>
+            // Models: one classifier per survey.
+            SurveyRoutingClassifier classifier;
+            try
             {
-                var lastUpdate = summary.Elapsed;
-                await foreach (var res in IngestRunner.DecodeAsync(sources, decoder, ownLightCurves: false, ct))
-                {
-                    summary.Add(res);
-                    if (res.DeadLetter is { } d && sink is not null) await sink.WriteAsync(d, ct);
-                    if (summary.Elapsed - lastUpdate > TimeSpan.FromMilliseconds(250))
-                    {
-                        lastUpdate = summary.Elapsed;
-                        ctx.Status($"decoded {summary.Decoded:N0}, dead letters {summary.DeadLettered:N0}, {summary.AlertsPerSecond:N0} alerts/s");
-                    }
-                }
-            });
-            summary.Stop();
-            if (sink is not null) await sink.FlushAsync(ct);
+                classifier = LoadModels(parse.GetValue(models) ?? [], nWorkers);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or ArgumentException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+            {
+                Console.Error.WriteLine("error: " + ex.Message);
+                return 2;
+            }
+            using var _ = classifier;
 
-            var table = new Table().Title("replay summary").AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
-            table.AddRow("alerts decoded", $"{summary.Decoded:N0}");
-            table.AddRow("dead letters", $"{summary.DeadLettered:N0}");
-            foreach (var (reason, n) in summary.DeadLettersByReason) table.AddRow($"  dead letters: {Markup.Escape(reason)}", $"{n:N0}");
-            table.AddRow("points: detections", $"{summary.PointsByKind[(int)PointKind.Detection]:N0}");
-            table.AddRow("points: non-detections", $"{summary.PointsByKind[(int)PointKind.NonDetection]:N0}");
-            table.AddRow("points: forced photometry", $"{summary.PointsByKind[(int)PointKind.ForcedPhotometry]:N0}");
-            table.AddRow("history rows skipped (NaN/negative error)", $"{decoder.Counters.HistoryRowsSkipped:N0}");
-            table.AddRow("fp_hists rows skipped (null/-99999)", $"{decoder.Counters.ForcedPhotometryRowsSkipped:N0}");
-            foreach (var (key, n) in summary.BySurveyVersion) table.AddRow($"  {Markup.Escape(key)}", $"{n:N0}");
-            table.AddRow("bytes read", $"{summary.Bytes:N0}");
-            table.AddRow("elapsed", $"{summary.Elapsed.TotalSeconds:N2} s");
-            table.AddRow("alerts/s", $"{summary.AlertsPerSecond:N0}");
-            if (sink is not null) table.AddRow("dead-letter folder", Markup.Escape(sink.Root));
+            // Sources: the given paths, or the simulator.
+            var registry = new AvroSchemaRegistry(IngestOptions.ResolveSchemas(parse.GetValue(schemas)));
+            Func<CancellationToken, IAsyncEnumerable<RawAlert>> stream;
+            string description;
+            SimulatedAlertSource? simulated = null;
+            bool argsOk = true;
+            if (given.Length == 0)
+            {
+                var s = parse.GetValue(survey)?.ToLowerInvariant();
+                if (s is not ("ztf" or "lsst")) { Console.Error.WriteLine($"error: --survey {s} is not ztf or lsst"); return 2; }
+                simulated = new SimulatedAlertSource(new SimulationOptions
+                {
+                    Survey = s == "ztf" ? Survey.Ztf : Survey.Lsst,
+                    Objects = Math.Max(1, parse.GetValue(objects)),
+                    Seed = parse.GetValue(seed),
+                    Format = s == "ztf" ? AlertFormat.Container : AlertFormat.Wire,
+                    SchemaVersion = "11.0",
+                    SpanDays = 60,
+                });
+                IAlertSource src = r is > 0 ? new RateLimitedSource(simulated, r.Value) : simulated;
+                stream = src.ReadAsync;
+                description = simulated.Description;
+            }
+            else
+            {
+                argsOk = IngestOptions.TryCreateSources(given, registry, r, out var sources);
+                stream = token => AlertSources.Concat(sources, token);
+                description = string.Join(", ", sources.Select(x => x.Description));
+            }
+
+            var runDir = Path.Combine("out", "replay-" + DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss"));
+            var archiveRoot = parse.GetValue(archive)?.FullName ?? Path.GetFullPath(Path.Combine(runDir, "archive"));
+            var dlRoot = parse.GetValue(deadLetter)?.FullName ?? Path.GetFullPath(Path.Combine(runDir, "dead-letter"));
+            var parquet = new ParquetArchiveSink(new ParquetArchiveOptions { Root = archiveRoot, WriterId = "replay" });
+            var deadLetters = new FolderDeadLetterSink(dlRoot);
+
+            var pipeline = new AlertPipeline(() => new AlertDecoder(registry), classifier, [parquet], deadLetters, new PipelineOptions
+            {
+                DecodeWorkers = nWorkers,
+                BatchSize = batchSize,
+                FlushInterval = TimeSpan.FromSeconds(30),
+            });
+            long correct = 0, scored = 0;
+            if (simulated is not null)
+                pipeline.BatchWritten += results =>
+                {
+                    foreach (var c in results)
+                        if (c.IsClassified && simulated.Truth.TryGetValue(c.Identity.AlertId, out var truth))
+                        {
+                            Interlocked.Increment(ref scored);
+                            if (truth == c.Label) Interlocked.Increment(ref correct);
+                        }
+                };
+
+            await AnsiConsole.Status().StartAsync($"replaying {Markup.Escape(description)} ...", async ctx =>
+            {
+                var run = pipeline.RunAsync(stream(ct), ct);
+                while (!run.IsCompleted)
+                {
+                    await Task.WhenAny(run, Task.Delay(250, CancellationToken.None));
+                    var st = pipeline.Stats;
+                    ctx.Status($"read {st.ReadCount:N0}, classified {st.ClassifiedCount:N0}, not classified {st.NotClassifiedCount:N0}, dead letters {st.DeadLetterCount:N0}, {st.AlertsPerSecond:N0} alerts/s");
+                }
+                await run;
+            });
+            await parquet.DisposeAsync();
+
+            var stats = pipeline.Stats;
+            var table = new Table().Title("alerts replay").AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
+            table.AddRow("source", Markup.Escape(description));
+            table.AddRow("model", Markup.Escape(classifier.ModelId));
+            table.AddRow("alerts read", $"{stats.ReadCount:N0}");
+            table.AddRow("decoded", $"{stats.DecodedCount:N0}");
+            table.AddRow("classified", $"{stats.ClassifiedCount:N0}");
+            foreach (var (reason, n) in stats.NotClassifiedReasons.OrderByDescending(kv => kv.Value))
+                table.AddRow($"  not classified: {Markup.Escape(reason)}", $"{n:N0}");
+            table.AddRow("dead letters", $"{stats.DeadLetterCount:N0}");
+            foreach (var (reason, n) in stats.DeadLetterReasons.OrderByDescending(kv => kv.Value))
+                table.AddRow($"  dead letter: {Markup.Escape(reason)}", $"{n:N0}");
+            if (scored > 0)
+                table.AddRow("top label = simulated truth", $"{correct:N0} / {scored:N0} ({100.0 * correct / scored:N1} %)");
+            table.AddRow("Parquet rows written", $"{parquet.RowsWritten:N0} in {parquet.FilesCommitted:N0} files");
+            table.AddRow("archive", Markup.Escape(archiveRoot));
+            if (deadLetters.Written > 0) table.AddRow("dead-letter folder", Markup.Escape(dlRoot));
+            table.AddRow("elapsed", $"{stats.Elapsed.TotalSeconds:N2} s");
+            table.AddRow("throughput", $"{stats.AlertsPerSecond:N0} alerts/s");
+            table.AddRow("decode, mean", $"{stats.MeanDecodeMicros:N1} µs/alert");
+            table.AddRow("preprocess + inference, mean", $"{stats.MeanClassifyMicrosPerAlert:N1} µs/alert (batches of {stats.MeanBatchSize:N1})");
+            table.AddRow("latency p50 / p99 (read → written)", $"{stats.LatencyPercentileMs(50):N0} / {stats.LatencyPercentileMs(99):N0} ms");
             AnsiConsole.Write(table);
+
+            var classes = new Table().Title("class counts (top label)").AddColumn("class").AddColumn(new TableColumn("alerts").RightAligned());
+            foreach (var (label, n) in stats.Labels.OrderByDescending(kv => kv.Value)) classes.AddRow(Markup.Escape(label), $"{n:N0}");
+            AnsiConsole.Write(classes);
             return argsOk ? 0 : 2;
         });
         return cmd;
+    }
+
+    /// <summary>Loads the given models (or the shipped defaults), keyed by survey from each model's band count.</summary>
+    internal static SurveyRoutingClassifier LoadModels(IReadOnlyList<string> paths, int preprocessWorkers)
+    {
+        var files = paths.Count > 0
+            ? paths.ToList()
+            : new[] { ModelLocator.DefaultModel(Survey.Ztf), ModelLocator.DefaultModel(Survey.Lsst) }.OfType<string>().ToList();
+        if (files.Count == 0)
+            throw new FileNotFoundException("no t2 model found: the repository's models/ folder holds t2-ztf.onnx and t2-lsst.onnx; run from the repository or pass --model PATH");
+        var bySurvey = new Dictionary<Survey, IAlertClassifier>();
+        foreach (var file in files)
+        {
+            var model = new OnnxT2Classifier(file, new OnnxT2Options { PreprocessWorkers = preprocessWorkers });
+            var s = model.ChannelCount switch
+            {
+                2 or 3 => Survey.Ztf,
+                6 => Survey.Lsst,
+                _ => throw new InvalidDataException($"model {file} takes {model.ChannelCount} bands; t2 models here take 2 (ZTF g/r) or 6 (Rubin ugrizy)"),
+            };
+            if (!bySurvey.TryAdd(s, model))
+                throw new ArgumentException($"two models for {s.Name()}: {file} and {((OnnxT2Classifier)bySurvey[s]).ModelPath}; give one --model per survey");
+            if (s == Survey.Lsst) bySurvey.TryAdd(Survey.Elasticc, model);
+        }
+        return new SurveyRoutingClassifier(bySurvey);
     }
 }
