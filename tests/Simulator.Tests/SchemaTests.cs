@@ -43,7 +43,9 @@ public class SchemaTests
     [Fact]
     public void Our_schema_files_carry_no_doc_text_from_the_published_ones()
     {
-        foreach (var f in Directory.GetFiles(RepoPaths.Of("schemas"), "*.avsc", SearchOption.AllDirectories))
-            Assert.DoesNotContain("\"doc\"", File.ReadAllText(f));
+        // Only the survey input schemas mirror published ones; our own label schema (schemas/labels) documents itself.
+        foreach (var survey in new[] { "ztf", "lsst" })
+            foreach (var f in Directory.GetFiles(RepoPaths.Of("schemas", survey), "*.avsc", SearchOption.AllDirectories))
+                Assert.DoesNotContain("\"doc\"", File.ReadAllText(f));
     }
 }

@@ -157,7 +157,7 @@ public static class ReplayCommand
     }
 
     /// <summary>Loads the given models (or the shipped defaults), keyed by survey from each model's band count.</summary>
-    internal static SurveyRoutingClassifier LoadModels(IReadOnlyList<string> paths, int preprocessWorkers)
+    public static SurveyRoutingClassifier LoadModels(IReadOnlyList<string> paths, int preprocessWorkers)
     {
         var files = paths.Count > 0
             ? paths.ToList()

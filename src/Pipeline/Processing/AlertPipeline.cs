@@ -124,7 +124,7 @@ public sealed class AlertPipeline
         finally
         {
             flushCts.Cancel();
-            try { await flusher.ConfigureAwait(false); } catch (OperationCanceledException) { }
+            await flusher.ConfigureAwait(false);
         }
         // Final flush: everything that reached the sinks becomes durable before we return.
         await FlushAllAsync(CancellationToken.None).ConfigureAwait(false);
@@ -220,14 +220,22 @@ public sealed class AlertPipeline
         Stats.AddBatch(batch.Count, batchTime);
         BatchClassified?.Invoke(batch.Count, batchTime);
 
-        foreach (var sink in _sinks)
-            await sink.WriteAsync(results, ct).ConfigureAwait(false);
-
+        // Sinks have one writer at a time: a flush must not interleave with a write (the gate serialises both).
+        await _flushGate.WaitAsync(ct).ConfigureAwait(false);
         var now = DateTimeOffset.UtcNow;
-        foreach (var r in results)
+        try
         {
-            Stats.Classified(r, now);
-            MarkWritten(r.Source);
+            foreach (var sink in _sinks)
+                await sink.WriteAsync(results, ct).ConfigureAwait(false);
+            foreach (var r in results)
+            {
+                Stats.Classified(r, now);
+                MarkWritten(r.Source);
+            }
+        }
+        finally
+        {
+            _flushGate.Release();
         }
         BatchWritten?.Invoke(results);
     }
@@ -239,9 +247,17 @@ public sealed class AlertPipeline
 
     private async Task FlushPeriodicallyAsync(CancellationToken ct)
     {
+        // Only the wait is cancellable: a flush that has taken its snapshot of written positions must finish,
+        // or those positions would never be reported durable.
         using var timer = new PeriodicTimer(_options.FlushInterval);
-        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
-            await FlushAllAsync(ct).ConfigureAwait(false);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+                await FlushAllAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
     }
 
     private readonly SemaphoreSlim _flushGate = new(1, 1);
@@ -258,10 +274,19 @@ public sealed class AlertPipeline
                 written = _pendingDurable.ToArray();
                 _pendingDurable.Clear();
             }
-            foreach (var sink in _sinks)
-                await sink.FlushAsync(ct).ConfigureAwait(false);
-            if (_deadLetters is not null)
-                await _deadLetters.FlushAsync(ct).ConfigureAwait(false);
+            try
+            {
+                foreach (var sink in _sinks)
+                    await sink.FlushAsync(ct).ConfigureAwait(false);
+                if (_deadLetters is not null)
+                    await _deadLetters.FlushAsync(ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Not durable: keep the positions pending so they are reported by a later successful flush.
+                lock (_pendingLock) _pendingDurable.InsertRange(0, written);
+                throw;
+            }
             if (written.Length > 0)
                 PositionsDurable?.Invoke(written);
         }
