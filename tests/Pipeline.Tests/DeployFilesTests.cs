@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Alerts.Pipeline.Observability;
+using Alerts.Tests.Shared;
+using Prometheus;
+using YamlDotNet.RepresentationModel;
+
+namespace Alerts.Pipeline.Tests;
+
+/// <summary>
+/// The deploy/ files are code too: they parse, promtool accepts them, and every metric the dashboard and the
+/// alerting rules query is one the service exports.
+/// </summary>
+public sealed class DeployFilesTests
+{
+    private static readonly string Deploy = RepoPaths.Of("deploy");
+
+    /// <summary>Metric families the service exports: ours (registered here) plus prometheus-net's process/.NET ones.</summary>
+    private static HashSet<string> ExportedMetricNames()
+    {
+        var registry = Metrics.NewCustomRegistry();
+        _ = new PipelineMetrics(registry);
+        using var stream = new MemoryStream();
+        registry.CollectAndExportAsTextAsync(stream).GetAwaiter().GetResult();
+        var text = System.Text.Encoding.UTF8.GetString(stream.ToArray());
+        var names = Regex.Matches(text, @"^# TYPE (\S+) (\S+)", RegexOptions.Multiline)
+            .SelectMany(m => m.Groups[2].Value == "histogram"
+                ? new[] { m.Groups[1].Value + "_bucket", m.Groups[1].Value + "_sum", m.Groups[1].Value + "_count" }
+                : new[] { m.Groups[1].Value })
+            .ToHashSet();
+        // Exported by prometheus-net's default registry (DotNetStats / process metrics) and by Prometheus itself.
+        names.UnionWith(["process_cpu_seconds_total", "dotnet_collection_count_total", "process_working_set_bytes", "up"]);
+        return names;
+    }
+
+    /// <summary>Metric names in a PromQL expression: label lists, selectors, ranges and function calls removed.</summary>
+    private static IEnumerable<string> MetricsIn(string promql)
+    {
+        var stripped = Regex.Replace(promql, @"\b(by|without|on|ignoring)\s*\([^)]*\)", " ");
+        stripped = Regex.Replace(stripped, @"\{[^}]*\}|\[[^\]]*\]|""[^""]*""", " ");
+        return Regex.Matches(stripped, @"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(?!\s*\()")
+            .Select(m => m.Groups[1].Value)
+            .Where(n => !PromQlWords.Contains(n));
+    }
+
+    private static readonly HashSet<string> PromQlWords =
+    [
+        "sum", "rate", "by", "histogram_quantile", "vector", "deriv", "and", "or", "le", "max", "min", "avg",
+        "increase", "irate", "without", "on", "ignoring", "count",
+    ];
+
+    [Fact]
+    public void Every_dashboard_panel_has_a_prometheus_query_on_an_exported_metric()
+    {
+        var exported = ExportedMetricNames();
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Deploy, "grafana", "alerts-dashboard.json")));
+        var panels = doc.RootElement.GetProperty("panels").EnumerateArray().ToList();
+        Assert.True(panels.Count >= 10, $"dashboard has {panels.Count} panels");
+        foreach (var panel in panels)
+        {
+            var title = panel.GetProperty("title").GetString();
+            var exprs = panel.GetProperty("targets").EnumerateArray().Select(t => t.GetProperty("expr").GetString()!).ToList();
+            Assert.True(exprs.Count > 0, $"panel '{title}' has no query");
+            foreach (var metric in exprs.SelectMany(MetricsIn))
+                Assert.True(exported.Contains(metric), $"panel '{title}' queries {metric}, which the service does not export");
+        }
+    }
+
+    [Fact]
+    public void Every_alert_rule_uses_exported_metrics()
+    {
+        var exported = ExportedMetricNames();
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(Path.Combine(Deploy, "prometheus", "rules.yml"))));
+        var rules = ((YamlSequenceNode)((YamlMappingNode)((YamlSequenceNode)((YamlMappingNode)yaml.Documents[0].RootNode)["groups"]).Children[0])["rules"]).Children;
+        Assert.Equal(5, rules.Count);
+        foreach (YamlMappingNode rule in rules)
+        {
+            var name = ((YamlScalarNode)rule["alert"]).Value;
+            var expr = ((YamlScalarNode)rule["expr"]).Value!;
+            foreach (var metric in MetricsIn(expr))
+                Assert.True(exported.Contains(metric), $"rule {name} uses {metric}, which the service does not export");
+        }
+    }
+
+    [Theory]
+    [InlineData("docker-compose.yml")]
+    [InlineData("prometheus/prometheus.yml")]
+    [InlineData("prometheus/rules.yml")]
+    [InlineData("grafana/provisioning/datasources/prometheus.yml")]
+    [InlineData("grafana/provisioning/dashboards/alerts.yml")]
+    [InlineData("k8s/configmap.yaml")]
+    [InlineData("k8s/deployment.yaml")]
+    [InlineData("k8s/service.yaml")]
+    [InlineData("k8s/keda-scaledobject.yaml")]
+    [InlineData("k8s/pvc.yaml")]
+    public void Deploy_yaml_parses(string file)
+    {
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(Path.Combine(Deploy, file))));
+        Assert.NotEmpty(yaml.Documents);
+    }
+
+    [Fact]
+    public void Dockerfile_copies_paths_that_exist()
+    {
+        foreach (var line in File.ReadLines(Path.Combine(Deploy, "Dockerfile")).Where(l => l.StartsWith("COPY ") && !l.Contains("--from")))
+        {
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            foreach (var source in parts.Skip(1).Take(parts.Length - 2))
+                Assert.True(File.Exists(RepoPaths.Of(source)) || Directory.Exists(RepoPaths.Of(source)), $"Dockerfile: {line}: {source} does not exist");
+        }
+    }
+
+    [PromtoolFact]
+    public void Promtool_accepts_the_rules_and_the_config()
+    {
+        Assert.Equal("", Run("promtool", "check", "rules", Path.Combine(Deploy, "prometheus", "rules.yml")));
+        // The config names the rules file by its path inside the container; point it at ours.
+        var dir = Directory.CreateTempSubdirectory("alerts-prom").FullName;
+        try
+        {
+            File.Copy(Path.Combine(Deploy, "prometheus", "rules.yml"), Path.Combine(dir, "rules.yml"));
+            File.WriteAllText(Path.Combine(dir, "prometheus.yml"),
+                File.ReadAllText(Path.Combine(Deploy, "prometheus", "prometheus.yml")).Replace("/etc/prometheus/rules.yml", Path.Combine(dir, "rules.yml")));
+            Assert.Equal("", Run("promtool", "check", "config", Path.Combine(dir, "prometheus.yml")));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    /// <summary>Runs a tool; returns "" on exit 0, else its output (so the assertion shows promtool's complaint).</summary>
+    private static string Run(string tool, params string[] args)
+    {
+        var psi = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return p.ExitCode == 0 ? "" : output;
+    }
+}
+
+/// <summary>Skipped, with the reason, where Debian's prometheus package (promtool) is not installed.</summary>
+public sealed class PromtoolFactAttribute : FactAttribute
+{
+    public PromtoolFactAttribute()
+    {
+        if (!File.Exists("/usr/bin/promtool")) Skip = "needs /usr/bin/promtool (apt-get install prometheus; .ci/run installs it)";
+    }
+}
