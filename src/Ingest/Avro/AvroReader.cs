@@ -162,13 +162,9 @@ public ref struct AvroReader
         {
             switch (schema.SkipKind)
             {
-                case SkipKind.None: return;
-                case SkipKind.One: Skip(1); return;
-                case SkipKind.Four: Skip(4); return;
-                case SkipKind.Eight: Skip(8); return;
-                case SkipKind.VarInt: ReadLong(); return;
-                case SkipKind.LengthPrefixed: SkipBytes(); return;
+                case SkipKind.Complex: break;
                 case SkipKind.Fixed: Skip(((FixedSchema)schema).Size); return;
+                default: SkipSimple(schema.SkipKind); return;
             }
             switch (schema.Type)
             {
