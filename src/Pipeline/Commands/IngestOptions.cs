@@ -22,13 +22,7 @@ internal static class IngestOptions
     public static string? ResolveSchemas(DirectoryInfo? given)
     {
         if (given is not null) return given.FullName;
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
-            {
-                var candidate = Path.Combine(d.FullName, "schemas", "lsst");
-                if (Directory.Exists(candidate)) return candidate;
-            }
-        return null;
+        return Processing.ShippedFolders.FindAbove([Directory.GetCurrentDirectory(), AppContext.BaseDirectory], Path.Combine("schemas", "lsst"));
     }
 
     /// <summary>Sources for the given paths; a path that does not exist is reported on stderr and skipped (returns false).</summary>

@@ -8,16 +8,9 @@ namespace Alerts.Pipeline.Processing;
 /// </summary>
 public static class ModelLocator
 {
-    public static string? ModelsDirectory()
-    {
-        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
-            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
-            {
-                var candidate = Path.Combine(d.FullName, "models");
-                if (Directory.Exists(candidate) && Directory.EnumerateFiles(candidate, "t2-*").Any()) return candidate;
-            }
-        return null;
-    }
+    public static string? ModelsDirectory() =>
+        ShippedFolders.FindAbove([AppContext.BaseDirectory, Directory.GetCurrentDirectory()], "models",
+            dir => Directory.EnumerateFiles(dir, "t2-*").Any());
 
     /// <summary>The default model file of a survey, or null when none ships.</summary>
     public static string? DefaultModel(Survey survey)
