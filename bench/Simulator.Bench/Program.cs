@@ -1,3 +1,4 @@
+using Alerts.Ingest.Avro;
 using Alerts.Core;
 using Alerts.Simulator;
 using Alerts.Simulator.Avro;
@@ -45,7 +46,7 @@ public class ZtfAlertEncodingBenchmarks
         _alerts = list.ToArray();
         var schema = Schema.Parse(SchemaSet.Ztf402().FullSchemaJson);
         var reader = new GenericDatumReader<GenericRecord>(schema, schema);
-        var datum = new AvroBuffer();
+        var datum = new AvroBinaryWriter();
         var enc = new Alerts.ZtfAlertEncoder(new Alerts.StampPool(1, gzip: true));
         _records = _alerts.Select(a =>
         {

@@ -1,3 +1,4 @@
+using Alerts.Ingest.Avro;
 using System.Formats.Tar;
 using System.IO.Compression;
 using Alerts.Core;
@@ -184,7 +185,7 @@ public sealed class AlertSimulator
 /// </summary>
 public sealed class AlertWriter : IDisposable
 {
-    public AvroBuffer Buffer { get; } = new(256 * 1024);
+    public AvroBinaryWriter Buffer { get; } = new(256 * 1024);
     private readonly ZtfAlertEncoder? _ztf;
     private readonly LsstAlertEncoder? _lsst;
     private readonly ObjectContainerFile? _ocf;

@@ -1,3 +1,4 @@
+using Alerts.Ingest.Avro;
 using Alerts.Simulator.Avro;
 using Avro.IO;
 using CsCheck;
@@ -16,9 +17,9 @@ public class AvroEncodingTests
         return ms.ToArray();
     }
 
-    private static byte[] Ours(Action<AvroBuffer> write)
+    private static byte[] Ours(Action<AvroBinaryWriter> write)
     {
-        using var b = new AvroBuffer(16);
+        using var b = new AvroBinaryWriter(16);
         write(b);
         return b.ToArray();
     }
@@ -40,7 +41,7 @@ public class AvroEncodingTests
     [Fact]
     public void Growing_the_pooled_buffer_keeps_earlier_bytes()
     {
-        using var b = new AvroBuffer(16);
+        using var b = new AvroBinaryWriter(16);
         for (int i = 0; i < 10000; i++) b.WriteLong(i);
         var expected = Reference(e => { for (int i = 0; i < 10000; i++) e.WriteLong(i); });
         Assert.Equal(expected, b.ToArray());

@@ -1,84 +1,160 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Alerts.Ingest.Avro;
 
 /// <summary>
-/// Writes Avro binary encoding into a growable pooled buffer. Small and dependency-free so that the simulator and
-/// the tests can produce alerts byte-compatible with any Avro reader. Arrays are written as one block + end marker.
+/// Writes Avro binary encoding (zigzag varints, little-endian IEEE floats, length-prefixed strings and bytes)
+/// into a growable buffer rented from <see cref="ArrayPool{T}"/>. The one Avro writer of the project: the
+/// simulator encodes its alerts with it, container files frame with it, and the tests write random datums
+/// with it. One instance per writer thread; <see cref="Reset"/> keeps the array, so steady-state encoding
+/// allocates nothing. Arrays and maps are written as one block plus the end marker.
 /// </summary>
 public sealed class AvroBinaryWriter : IDisposable
 {
     private byte[] _buf;
-    private int _len;
+    private int _pos;
+    private int _start; // first valid byte: a prefix may be written in front of already-written content
 
     public AvroBinaryWriter(int capacity = 4096) => _buf = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 16));
 
-    public int Length => _len;
-    public ReadOnlySpan<byte> WrittenSpan => _buf.AsSpan(0, _len);
-    public ReadOnlyMemory<byte> WrittenMemory => _buf.AsMemory(0, _len);
+    public int Length => _pos - _start;
+    public ReadOnlySpan<byte> WrittenSpan => _buf.AsSpan(_start, _pos - _start);
+    public ReadOnlyMemory<byte> WrittenMemory => _buf.AsMemory(_start, _pos - _start);
     public byte[] ToArray() => WrittenSpan.ToArray();
-    public void Reset() => _len = 0;
+    public void Reset() { _pos = 0; _start = 0; }
 
-    private Span<byte> Reserve(int n)
+    /// <summary>Absolute write position (for <see cref="Skip"/> and <see cref="WritePrefix"/>).</summary>
+    public int Position => _pos;
+
+    /// <summary>Leaves <paramref name="count"/> bytes of room, to be filled later by <see cref="WritePrefix"/>.</summary>
+    public void Skip(int count) { Ensure(count); _pos += count; }
+
+    /// <summary>Writes <paramref name="prefix"/> so that it ends exactly at <paramref name="end"/>, and makes it the
+    /// start of the written content (bytes before it are dropped). A container block header is only known after
+    /// its datum is written; this puts it in front without copying a 60 KB datum.</summary>
+    public void WritePrefix(ReadOnlySpan<byte> prefix, int end)
     {
-        if (_len + n > _buf.Length)
-        {
-            var nb = ArrayPool<byte>.Shared.Rent(Math.Max(_buf.Length * 2, _len + n));
-            _buf.AsSpan(0, _len).CopyTo(nb);
-            ArrayPool<byte>.Shared.Return(_buf);
-            _buf = nb;
-        }
-        var s = _buf.AsSpan(_len, n);
-        _len += n;
-        return s;
+        int start = end - prefix.Length;
+        if (start < 0) throw new InvalidOperationException("prefix does not fit in the reserved room");
+        prefix.CopyTo(_buf.AsSpan(start));
+        _start = start;
+    }
+
+    /// <summary>Zigzag varint of <paramref name="value"/> into <paramref name="dest"/>; returns the byte count.</summary>
+    public static int EncodeLong(long value, Span<byte> dest)
+    {
+        ulong n = (ulong)((value << 1) ^ (value >> 63));
+        int p = 0;
+        while (n >= 0x80) { dest[p++] = (byte)(n | 0x80); n >>= 7; }
+        dest[p++] = (byte)n;
+        return p;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Ensure(int extra)
+    {
+        if (_pos + extra > _buf.Length) Grow(extra);
+    }
+
+    private void Grow(int extra)
+    {
+        var n = ArrayPool<byte>.Shared.Rent(Math.Max(_buf.Length * 2, _pos + extra));
+        _buf.AsSpan(0, _pos).CopyTo(n);
+        ArrayPool<byte>.Shared.Return(_buf);
+        _buf = n;
     }
 
     public void WriteNull() { }
-    public void WriteBoolean(bool v) => Reserve(1)[0] = v ? (byte)1 : (byte)0;
-    public void WriteInt(int v) => WriteLong(v);
-
-    public void WriteLong(long v)
-    {
-        ulong n = (ulong)((v << 1) ^ (v >> 63));
-        var s = Reserve(10);
-        int i = 0;
-        while (n >= 0x80) { s[i++] = (byte)(n | 0x80); n >>= 7; }
-        s[i++] = (byte)n;
-        _len -= 10 - i;
-    }
-
-    public void WriteFloat(float v) => BinaryPrimitives.WriteSingleLittleEndian(Reserve(4), v);
-    public void WriteDouble(double v) => BinaryPrimitives.WriteDoubleLittleEndian(Reserve(8), v);
-
-    public void WriteBytes(ReadOnlySpan<byte> v)
-    {
-        WriteLong(v.Length);
-        v.CopyTo(Reserve(v.Length));
-    }
-
-    public void WriteString(string v)
-    {
-        int n = Encoding.UTF8.GetByteCount(v);
-        WriteLong(n);
-        Encoding.UTF8.GetBytes(v, Reserve(n));
-    }
-
-    public void WriteFixed(ReadOnlySpan<byte> v) => v.CopyTo(Reserve(v.Length));
+    public void WriteBoolean(bool value) { Ensure(1); _buf[_pos++] = value ? (byte)1 : (byte)0; }
+    public void WriteInt(int value) => WriteLong(value);
     public void WriteUnionIndex(int branch) => WriteLong(branch);
     public void WriteEnum(int symbol) => WriteLong(symbol);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void WriteLong(long value)
+    {
+        Ensure(10);
+        ulong n = (ulong)((value << 1) ^ (value >> 63));
+        var b = _buf;
+        int p = _pos;
+        while (n >= 0x80) { b[p++] = (byte)(n | 0x80); n >>= 7; }
+        b[p++] = (byte)n;
+        _pos = p;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void WriteFloat(float value)
+    {
+        Ensure(4);
+        BinaryPrimitives.WriteSingleLittleEndian(_buf.AsSpan(_pos), value);
+        _pos += 4;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void WriteDouble(double value)
+    {
+        Ensure(8);
+        BinaryPrimitives.WriteDoubleLittleEndian(_buf.AsSpan(_pos), value);
+        _pos += 8;
+    }
+
+    public void WriteBytes(ReadOnlySpan<byte> value)
+    {
+        WriteLong(value.Length);
+        WriteRaw(value);
+    }
+
+    public void WriteFixed(ReadOnlySpan<byte> value) => WriteRaw(value);
+
+    public void WriteRaw(ReadOnlySpan<byte> value)
+    {
+        Ensure(value.Length);
+        value.CopyTo(_buf.AsSpan(_pos));
+        _pos += value.Length;
+    }
+
+    public void WriteString(string value)
+    {
+        Ensure(Encoding.UTF8.GetMaxByteCount(value.Length) + 10);
+        if (value.Length < 64 && Ascii.IsValid(value))
+        {
+            WriteLong(value.Length);
+            for (int i = 0; i < value.Length; i++) _buf[_pos++] = (byte)value[i];
+            return;
+        }
+        WriteLong(Encoding.UTF8.GetByteCount(value));
+        _pos += Encoding.UTF8.GetBytes(value, _buf.AsSpan(_pos));
+    }
+
+    /// <summary>Writes a span of ASCII chars as an Avro string without allocating a <see cref="string"/>.</summary>
+    public void WriteAsciiString(ReadOnlySpan<char> value)
+    {
+        Ensure(value.Length + 10);
+        WriteLong(value.Length);
+        for (int i = 0; i < value.Length; i++) _buf[_pos++] = (byte)value[i];
+    }
 
     /// <summary>Starts an array or map block of <paramref name="count"/> items; call <see cref="WriteBlockEnd"/> after the items.</summary>
     public void WriteBlockStart(int count) { if (count > 0) WriteLong(count); }
     public void WriteBlockEnd() => WriteLong(0);
 
-    public void WriteRaw(ReadOnlySpan<byte> bytes) => bytes.CopyTo(Reserve(bytes.Length));
+    /// <summary>Big-endian int32 (the Confluent wire header's schema id).</summary>
+    public void WriteInt32BigEndian(int value)
+    {
+        Ensure(4);
+        BinaryPrimitives.WriteInt32BigEndian(_buf.AsSpan(_pos), value);
+        _pos += 4;
+    }
+
+    public void WriteByte(byte value) { Ensure(1); _buf[_pos++] = value; }
 
     public void Dispose()
     {
         if (_buf.Length > 0) ArrayPool<byte>.Shared.Return(_buf);
         _buf = [];
-        _len = 0;
+        _pos = _start = 0;
     }
 }

@@ -1,3 +1,4 @@
+using Alerts.Ingest.Avro;
 using Alerts.Core;
 using Alerts.Simulator.Avro;
 
@@ -15,7 +16,7 @@ public sealed class LsstAlertEncoder
     private readonly RecordValues _sv, _fv, _ov;
     private readonly StampPool _stamps;
     private readonly RecordCache _srcCache = new(), _forcedCache = new();
-    private readonly Action<AvroBuffer, int> _encodeSrc, _encodeForced;
+    private readonly Action<AvroBinaryWriter, int> _encodeSrc, _encodeForced;
     private SimulatedObject? _current;
     public SchemaSet Schemas { get; }
     public string Version { get; }
@@ -68,7 +69,7 @@ public sealed class LsstAlertEncoder
     private static long Visit(in Observation o) => o.Visit.ExposureId;
     private static int Detector(SimulatedObject obj) => (int)(obj.Index % 189);
 
-    public void WriteDatum(AvroBuffer w, SimulatedObject obj, int i)
+    public void WriteDatum(AvroBinaryWriter w, SimulatedObject obj, int i)
     {
         var obs = obj.Observations;
         ref readonly var o = ref obs[i];
@@ -106,7 +107,7 @@ public sealed class LsstAlertEncoder
         w.WriteUnionIndex(1); w.WriteBytes(_stamps.Template(id));
     }
 
-    private void WriteSource(AvroBuffer w, SimulatedObject obj, int k)
+    private void WriteSource(AvroBinaryWriter w, SimulatedObject obj, int k)
     {
         ref readonly var o = ref obj.Observations[k];
         var s = _sv; s.Clear();
@@ -125,7 +126,7 @@ public sealed class LsstAlertEncoder
 
     private static bool IsPointLike(SimulatedObject obj) => !Physics.ClassCatalog.IsExtragalactic(obj.ClassName);
 
-    private void WriteForced(AvroBuffer w, SimulatedObject obj, int k)
+    private void WriteForced(AvroBinaryWriter w, SimulatedObject obj, int k)
     {
         ref readonly var o = ref obj.Observations[k];
         var f = _fv; f.Clear();
@@ -136,7 +137,7 @@ public sealed class LsstAlertEncoder
         _forced.Write(w, f);
     }
 
-    private void WriteObject(AvroBuffer w, SimulatedObject obj, int i)
+    private void WriteObject(AvroBinaryWriter w, SimulatedObject obj, int i)
     {
         var obs = obj.Observations;
         var v = _ov; v.Clear();

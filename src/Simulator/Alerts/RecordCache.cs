@@ -1,3 +1,4 @@
+using Alerts.Ingest.Avro;
 using Alerts.Simulator.Avro;
 
 namespace Alerts.Simulator.Alerts;
@@ -9,7 +10,7 @@ namespace Alerts.Simulator.Alerts;
 /// </summary>
 internal sealed class RecordCache : IDisposable
 {
-    private readonly AvroBuffer _bytes = new(64 * 1024);
+    private readonly AvroBinaryWriter _bytes = new(64 * 1024);
     private int[] _offset = new int[256], _length = new int[256];
     private object? _owner;
 
@@ -24,7 +25,7 @@ internal sealed class RecordCache : IDisposable
     }
 
     /// <summary>Copies record <paramref name="k"/> into <paramref name="output"/>, encoding it with <paramref name="encode"/> on first use.</summary>
-    public void CopyTo(AvroBuffer output, int k, Action<AvroBuffer, int> encode)
+    public void CopyTo(AvroBinaryWriter output, int k, Action<AvroBinaryWriter, int> encode)
     {
         if (_length[k] < 0)
         {

@@ -1,3 +1,4 @@
+using Alerts.Ingest.Avro;
 using Alerts.Core;
 using Alerts.Simulator.Avro;
 
@@ -21,7 +22,7 @@ public sealed class ZtfAlertEncoder
     private readonly RecordValues _cv, _pv, _fv;
     private readonly StampPool _stamps;
     private readonly RecordCache _prvCache = new(), _fpCache = new();
-    private readonly Action<AvroBuffer, int> _encodePrv, _encodeFp;
+    private readonly Action<AvroBinaryWriter, int> _encodePrv, _encodeFp;
     private SimulatedObject? _current;
     public SchemaSet Schemas { get; }
 
@@ -78,7 +79,7 @@ public sealed class ZtfAlertEncoder
     public static float ToDn(double nJy) => (float)(nJy * Math.Pow(10, -0.4 * (Photometry.NanojanskyZeroPoint - MagZeroPoint)));
 
     /// <summary>Writes the Avro datum of the alert for detection <paramref name="i"/> of <paramref name="obj"/>.</summary>
-    public void WriteDatum(AvroBuffer w, SimulatedObject obj, int i)
+    public void WriteDatum(AvroBinaryWriter w, SimulatedObject obj, int i)
     {
         var obs = obj.Observations;
         ref readonly var o = ref obs[i];
@@ -160,7 +161,7 @@ public sealed class ZtfAlertEncoder
         return f > 0 ? Photometry.FluxToMag(f) : double.NaN;
     }
 
-    private void WritePrv(AvroBuffer w, SimulatedObject obj, int k)
+    private void WritePrv(AvroBinaryWriter w, SimulatedObject obj, int k)
     {
         ref readonly var o = ref obj.Observations[k];
         double refMag = ReferenceMag(obj, o.Band);
@@ -180,7 +181,7 @@ public sealed class ZtfAlertEncoder
         _prv.Write(w, p);
     }
 
-    private void WriteFp(AvroBuffer w, SimulatedObject obj, int k)
+    private void WriteFp(AvroBinaryWriter w, SimulatedObject obj, int k)
     {
         ref readonly var o = ref obj.Observations[k];
         double refMag = ReferenceMag(obj, o.Band);
@@ -194,7 +195,7 @@ public sealed class ZtfAlertEncoder
         _fp.Write(w, f);
     }
 
-    private static void WriteCutout(AvroBuffer w, long candid, long pid, string kind, ReadOnlySpan<byte> stamp)
+    private static void WriteCutout(AvroBinaryWriter w, long candid, long pid, string kind, ReadOnlySpan<byte> stamp)
     {
         w.WriteUnionIndex(1);
         Span<char> name = stackalloc char[96];

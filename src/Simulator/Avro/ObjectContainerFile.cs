@@ -1,3 +1,4 @@
+using Alerts.Ingest.Avro;
 using System.Text;
 
 namespace Alerts.Simulator.Avro;
@@ -16,7 +17,7 @@ public sealed class ObjectContainerFile
     {
         if (sync.Length != 16) throw new ArgumentException("Avro sync markers are 16 bytes.", nameof(sync));
         _sync = sync.ToArray();
-        using var b = new AvroBuffer(schemaJson.Length + 256);
+        using var b = new AvroBinaryWriter(schemaJson.Length + 256);
         b.WriteRaw("Obj"u8); b.WriteByte(1);
         b.WriteLong(2);
         b.WriteString("avro.schema"); b.WriteBytes(Encoding.UTF8.GetBytes(schemaJson));
@@ -39,7 +40,7 @@ public sealed class ObjectContainerFile
 
     /// <summary>Starts a file in an empty <paramref name="output"/>: leaves room for header and block prefix; the caller
     /// then writes the datum directly into <paramref name="output"/> and calls <see cref="End"/> (no datum copy).</summary>
-    public int Begin(AvroBuffer output)
+    public int Begin(AvroBinaryWriter output)
     {
         output.Reset();
         output.Skip(_header.Length + 20);
@@ -47,20 +48,20 @@ public sealed class ObjectContainerFile
     }
 
     /// <summary>Completes a file started with <see cref="Begin"/>: header, block count 1 and datum size in front, sync after.</summary>
-    public void End(AvroBuffer output, int datumStart)
+    public void End(AvroBinaryWriter output, int datumStart)
     {
         int datumLength = output.Position - datumStart;
         Span<byte> prefix = stackalloc byte[_header.Length + 20];
         _header.CopyTo(prefix);
         int n = _header.Length;
-        n += AvroBuffer.EncodeLong(1, prefix[n..]);
-        n += AvroBuffer.EncodeLong(datumLength, prefix[n..]);
+        n += AvroBinaryWriter.EncodeLong(1, prefix[n..]);
+        n += AvroBinaryWriter.EncodeLong(datumLength, prefix[n..]);
         output.WritePrefix(prefix[..n], datumStart);
         output.WriteRaw(_sync);
     }
 
     /// <summary>Appends a complete one-record container file holding <paramref name="datum"/> to <paramref name="output"/>.</summary>
-    public void Write(AvroBuffer output, ReadOnlySpan<byte> datum)
+    public void Write(AvroBinaryWriter output, ReadOnlySpan<byte> datum)
     {
         output.WriteRaw(_header);
         output.WriteLong(1);

@@ -1,3 +1,4 @@
+using Alerts.Ingest.Avro;
 using System.Text.Json.Nodes;
 
 namespace Alerts.Simulator.Avro;
@@ -72,7 +73,7 @@ public sealed class RecordPlan
         return new RecordPlan(fullName, list.ToArray());
     }
 
-    public void Write(AvroBuffer w, RecordValues v)
+    public void Write(AvroBinaryWriter w, RecordValues v)
     {
         var fields = Fields;
         var set = v.IsSet;
