@@ -116,7 +116,7 @@ public static class ReplayCommand
             PipelineMetrics? metrics = null;
             if (parse.GetValue(metricsPort) is { } port)
             {
-                try { metricServer = MetricsEndpoint.Start(port); }
+                try { metricServer = ReplayMetricsEndpoint.Start(port); }
                 catch (Exception ex) when (ex is ArgumentOutOfRangeException or InvalidOperationException)
                 {
                     Console.Error.WriteLine("error: " + ex.Message);
@@ -124,7 +124,7 @@ public static class ReplayCommand
                 }
                 metrics = new PipelineMetrics();
                 metrics.Observe(pipeline, description);
-                MetricsEndpoint.PublishModels(metrics, classifier.Models.Values.OfType<OnnxT2Classifier>().Distinct()
+                ReplayMetricsEndpoint.PublishModels(metrics, classifier.Models.Values.OfType<OnnxT2Classifier>().Distinct()
                     .Select(m => (m.ModelId, Path.GetFileName(m.ModelPath))));
                 metrics.Up.Set(1);
             }

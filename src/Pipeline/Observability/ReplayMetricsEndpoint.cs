@@ -3,11 +3,11 @@ using Prometheus;
 namespace Alerts.Pipeline.Observability;
 
 /// <summary>
-/// Serves the default prometheus-net registry (our <see cref="PipelineMetrics"/> plus prometheus-net's process and
+/// Serves, for <c>alerts replay --metrics-port</c>, the default prometheus-net registry (our <see cref="PipelineMetrics"/> plus prometheus-net's process and
 /// .NET runtime metrics) on http://&lt;host&gt;:&lt;port&gt;/metrics. Uses prometheus-net's HttpListener-based
 /// <see cref="MetricServer"/>, so a command needs no web host for it.
 /// </summary>
-public static class MetricsEndpoint
+public static class ReplayMetricsEndpoint
 {
     /// <summary>Starts serving; dispose the result to stop. Host "+" listens on every interface (containers).</summary>
     public static IMetricServer Start(int port, string host = "+")
