@@ -26,9 +26,9 @@ public sealed class ArchiveCrashTests(Xunit.Abstractions.ITestOutputHelper log) 
         string[] common = ["replay", "--survey", "ztf", "--objects", "10", "--seed", "11", "--archive", archive,
             "--dead-letter", Path.Combine(_work, "dead-letter"), "--workers", "2"];
 
-        // Slow (40 alerts/s), a row group per row and a flush every second: the archive always has committed files
+        // Slow (25 alerts/s), a row group per row and a flush every second: the archive always has committed files
         // and open temporaries with row groups already written into them.
-        using (var writer = AlertsProcess.Start([.. common, "--rate", "40", "--row-group-rows", "1", "--flush-interval", "1"]))
+        using (var writer = AlertsProcess.Start([.. common, "--rate", "25", "--row-group-rows", "1", "--flush-interval", "1"]))
         {
             var sw = Stopwatch.StartNew();
             while (!(Visible().Length >= 3 && Temporaries().Any(t => new FileInfo(t).Length > 4 /* more than the PAR1 header */)))

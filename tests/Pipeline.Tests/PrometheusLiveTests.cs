@@ -41,7 +41,7 @@ public sealed class PrometheusLiveTests(ITestOutputHelper output)
             await using var prometheus = await PrometheusServer.StartAsync($"127.0.0.1:{metricsPort}", RepoPaths.Of("deploy", "prometheus", "rules.yml"));
             var archive = Path.Combine(work, "archive");
             using var replay = AlertsProcess.Start("replay", alertsDir, "--archive", archive, "--dead-letter", Path.Combine(work, "dead-letter"),
-                "--metrics-port", metricsPort.ToString(), "--linger", "8", "--workers", "2");
+                "--metrics-port", metricsPort.ToString(), "--linger", "12", "--workers", "2");
 
             // Wait until Prometheus has scraped the finished replay (alerts_ready back to 0) a few times and the
             // rules have been evaluated; 'at' is then a moment whose data is the replay's final state.
