@@ -52,6 +52,11 @@ public static class ReplayCommand
             var flushSeconds = parse.GetValue(flushInterval);
             if (flushSeconds <= 0) { Console.Error.WriteLine($"error: --flush-interval {flushSeconds} must be a positive number of seconds"); return 2; }
             if (parse.GetValue(rowGroupRows) < 1) { Console.Error.WriteLine($"error: --row-group-rows {parse.GetValue(rowGroupRows)} must be at least 1"); return 2; }
+            if (parse.GetValue(metricsPort) is { } mp && mp is < 1 or > 65535)
+            {
+                Console.Error.WriteLine($"error: --metrics-port {mp} is not a TCP port (1-65535); 9464 is the port deploy/prometheus/prometheus.yml scrapes");
+                return 2;
+            }
             var lingerSeconds = parse.GetValue(linger);
             if (lingerSeconds < 0) { Console.Error.WriteLine($"error: --linger {lingerSeconds} must be zero or more seconds"); return 2; }
 
