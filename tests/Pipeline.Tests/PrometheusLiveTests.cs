@@ -51,6 +51,7 @@ public sealed class PrometheusLiveTests(ITestOutputHelper output)
 
             // Wait until Prometheus has scraped the finished replay (alerts_ready back to 0) a few times and the
             // rules have been evaluated; 'at' is then a moment whose data is the replay's final state.
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             string exposition = "";
             var deadline = Stopwatch.StartNew();
             while (true)
@@ -58,7 +59,7 @@ public sealed class PrometheusLiveTests(ITestOutputHelper output)
                 Assert.False(replay.HasExited && exposition == "", "replay exited before Prometheus saw it finish:\n" + replay.Output + "\n" + prometheus.Log);
                 Assert.True(deadline.Elapsed < TimeSpan.FromMinutes(2), "Prometheus did not see the replay finish within 2 minutes:\n" + replay.Output + "\n" + prometheus.Log);
                 if (exposition == "" && replay.Stderr.Contains("serving metrics"))
-                    exposition = await new HttpClient().GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
+                    exposition = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
                 if (exposition != ""
                     && (await prometheus.QueryAsync("alerts_ready == 0")).Count == 1
                     && (await prometheus.QueryAsync("count_over_time(alerts_ready[1m]) >= 3")).Count == 1
