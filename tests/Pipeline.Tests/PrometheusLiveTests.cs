@@ -53,6 +53,7 @@ public sealed class PrometheusLiveTests(ITestOutputHelper output)
             // rules have been evaluated; 'at' is then a moment whose data is the replay's final state.
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             string exposition = "";
+            Dictionary<string, string> ruleStatesAtEnd = [];
             var deadline = Stopwatch.StartNew();
             while (true)
             {
@@ -63,8 +64,12 @@ public sealed class PrometheusLiveTests(ITestOutputHelper output)
                 if (exposition != ""
                     && (await prometheus.QueryAsync("alerts_ready == 0")).Count == 1
                     && (await prometheus.QueryAsync("count_over_time(alerts_ready[1m]) >= 3")).Count == 1
-                    && await RulesEvaluatedAsync(prometheus))
+                    && await RuleStatesAsync(prometheus) is { } states && states.Values.All(v => v != "unknown")
+                    && states.GetValueOrDefault("AlertsNotReady") == "pending")
+                {
+                    ruleStatesAtEnd = states;
                     break;
+                }
                 await Task.Delay(250);
             }
             var at = DateTimeOffset.UtcNow;
@@ -125,8 +130,12 @@ public sealed class PrometheusLiveTests(ITestOutputHelper output)
             var models = await prometheus.QueryAsync("alerts_model_info", at);
             Assert.Contains(models, m => m.Labels["model"] == "t2-ztf.onnx" && Regex.IsMatch(m.Labels["model_id"], "^[0-9a-f]{12}$") && m.Value == 1);
 
-            // 4. Prometheus loaded all five alerting rules and evaluates them without error; none fires on a healthy replay
-            //    (AlertsNotReady may be pending: the finished replay reports ready 0, but not for its 5 minutes).
+            // 4. Prometheus loaded all five alerting rules and evaluates them without error; none fires on a healthy replay.
+            //    The rules react to the live series: once the replay ended (alerts_ready 0), AlertsNotReady went pending
+            //    (the wait above requires it) and would fire after its 5 minutes; lag and latency rules have no data.
+            Assert.Equal("pending", ruleStatesAtEnd["AlertsNotReady"]);
+            Assert.Equal("inactive", ruleStatesAtEnd["AlertsConsumerLagGrowing"]);
+            Assert.Equal("inactive", ruleStatesAtEnd["AlertsLatencyOverBudget"]);
             using var rules = await prometheus.GetJsonAsync("api/v1/rules");
             var loaded = rules.RootElement.GetProperty("data").GetProperty("groups").EnumerateArray()
                 .SelectMany(g => g.GetProperty("rules").EnumerateArray()).ToList();
@@ -160,10 +169,13 @@ public sealed class PrometheusLiveTests(ITestOutputHelper output)
             Assert.True(Regex.IsMatch(tests, $@"alertname: {alert}\s*\n\s*exp_alerts:\s*\n\s*- exp_labels"), $"rules.test.yml has no firing case for {alert}");
     }
 
-    private static async Task<bool> RulesEvaluatedAsync(PrometheusServer prometheus)
+    /// <summary>State of every alerting rule (inactive, pending, firing; "unknown" until its first evaluation).</summary>
+    private static async Task<Dictionary<string, string>> RuleStatesAsync(PrometheusServer prometheus)
     {
         using var doc = await prometheus.GetJsonAsync("api/v1/rules");
-        var rules = doc.RootElement.GetProperty("data").GetProperty("groups").EnumerateArray().SelectMany(g => g.GetProperty("rules").EnumerateArray()).ToList();
-        return rules.Count > 0 && rules.All(r => r.GetProperty("health").GetString() != "unknown");
+        return doc.RootElement.GetProperty("data").GetProperty("groups").EnumerateArray()
+            .SelectMany(g => g.GetProperty("rules").EnumerateArray())
+            .ToDictionary(r => r.GetProperty("name").GetString()!,
+                r => r.GetProperty("health").GetString() == "unknown" ? "unknown" : r.GetProperty("state").GetString()!);
     }
 }
