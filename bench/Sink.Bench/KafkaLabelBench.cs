@@ -10,14 +10,14 @@ namespace Alerts.Sink.Bench;
 /// <summary>
 /// Label messages/s through KafkaLabelSink (encode + route + idempotent produce + wait for every ack) against
 /// Debian kcat -P producing the very same payloads and keys to the same librdkafka mock cluster with the same producer
-/// settings (idempotence, acks=all, linger.ms=5). kcat's time includes its process start; the sink is long-lived,
-/// as in the service.
+/// librdkafka settings (KafkaLabelSink.ProducerConfigFor: idempotence, acks=all, linger.ms, batch.num.messages).
+/// kcat's time includes its process start; the sink is long-lived, as in the service.
 /// </summary>
 [MemoryDiagnoser]
 public class KafkaLabelBench
 {
     private const string Delimiter = "\u001e|ALERTS-MSG-END|\u001e";
-    [Params(20_000)] public int Messages;
+    [Params(100_000)] public int Messages; // large enough that kcat's process start (~10 ms) is a small part of its time
     private MockCluster _cluster = null!;
     private List<Classification> _rows = null!;
     private KafkaLabelSink _sink = null!;
@@ -95,9 +95,15 @@ public class KafkaLabelBench
     private void RunKcat(string topic)
     {
         var psi = new ProcessStartInfo("kcat") { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "-P", "-b", _cluster.BootstrapServers, "-t", topic, "-K", "\t", "-D", Delimiter,
-                     "-X", "enable.idempotence=true", "-X", "acks=all", "-X", "linger.ms=5", "-X", "batch.num.messages=10000", "-l", _kcatInput })
+        foreach (var a in new[] { "-P", "-b", _cluster.BootstrapServers, "-t", topic, "-K", "\t", "-D", Delimiter, "-l", _kcatInput })
             psi.ArgumentList.Add(a);
+        // Exactly the sink's librdkafka settings, so both sides batch, ack and retry alike (dotnet.* keys are the .NET client's own).
+        foreach (var (k, v) in KafkaLabelSink.ProducerConfigFor(new Dictionary<string, string> { ["bootstrap.servers"] = _cluster.BootstrapServers }))
+            if (!k.StartsWith("dotnet.", StringComparison.Ordinal) && k != "bootstrap.servers")
+            {
+                psi.ArgumentList.Add("-X");
+                psi.ArgumentList.Add($"{k}={v}");
+            }
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEnd();
         p.WaitForExit();

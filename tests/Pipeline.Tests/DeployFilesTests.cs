@@ -35,13 +35,45 @@ public sealed class DeployFilesTests
     }
 
     /// <summary>Metric names in a PromQL expression: label lists, selectors, ranges and function calls removed.</summary>
-    private static IEnumerable<string> MetricsIn(string promql)
+    internal static IEnumerable<string> MetricsIn(string promql)
     {
         var stripped = Regex.Replace(promql, @"\b(by|without|on|ignoring)\s*\([^)]*\)", " ");
         stripped = Regex.Replace(stripped, @"\{[^}]*\}|\[[^\]]*\]|""[^""]*""", " ");
         return Regex.Matches(stripped, @"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(?!\s*\()")
             .Select(m => m.Groups[1].Value)
             .Where(n => !PromQlWords.Contains(n));
+    }
+
+    /// <summary>Vector selectors in a PromQL expression, with their label matchers: <c>name{a="b"}</c> or <c>name</c>.</summary>
+    internal static IEnumerable<string> SelectorsIn(string promql)
+    {
+        var stripped = Regex.Replace(promql, @"\b(by|without|on|ignoring)\s*\([^)]*\)", " ");
+        stripped = Regex.Replace(stripped, @"\[[^\]]*\]", " ");
+        // A brace block is consumed on its own or with the name before it, so label names inside never count as metrics.
+        return Regex.Matches(stripped, @"\{[^}]*\}|\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(?!\s*\()(\s*\{[^}]*\})?")
+            .Where(m => m.Groups[1].Success && !PromQlWords.Contains(m.Groups[1].Value))
+            .Select(m => m.Groups[1].Value + Regex.Replace(m.Groups[2].Value, @"\s", ""));
+    }
+
+    /// <summary>Every PromQL expression of the dashboard, with its panel title.</summary>
+    internal static IEnumerable<(string Panel, string Expr)> DashboardQueries()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Deploy, "grafana", "alerts-dashboard.json")));
+        return doc.RootElement.GetProperty("panels").EnumerateArray()
+            .SelectMany(p => p.GetProperty("targets").EnumerateArray().Select(t => (p.GetProperty("title").GetString()!, t.GetProperty("expr").GetString()!)))
+            .ToList();
+    }
+
+    /// <summary>Every alerting rule of rules.yml: name and expression.</summary>
+    internal static IEnumerable<(string Alert, string Expr)> RuleQueries()
+    {
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(Path.Combine(Deploy, "prometheus", "rules.yml"))));
+        var groups = (YamlSequenceNode)((YamlMappingNode)yaml.Documents[0].RootNode)["groups"];
+        return groups.Children.Cast<YamlMappingNode>()
+            .SelectMany(g => ((YamlSequenceNode)g["rules"]).Children.Cast<YamlMappingNode>())
+            .Select(r => (((YamlScalarNode)r["alert"]).Value!, ((YamlScalarNode)r["expr"]).Value!))
+            .ToList();
     }
 
     private static readonly HashSet<string> PromQlWords =
@@ -111,6 +143,17 @@ public sealed class DeployFilesTests
             foreach (var source in parts.Skip(1).Take(parts.Length - 2))
                 Assert.True(File.Exists(RepoPaths.Of(source)) || Directory.Exists(RepoPaths.Of(source)), $"Dockerfile: {line}: {source} does not exist");
         }
+    }
+
+    [Fact]
+    public void Selector_extraction_keeps_label_matchers_and_drops_grouping_labels()
+    {
+        Assert.Equal(["alerts_end_to_end_latency_seconds_bucket{reference=\"source\"}"],
+            SelectorsIn("histogram_quantile(0.99, sum by (le) (rate(alerts_end_to_end_latency_seconds_bucket{reference=\"source\"}[5m]))) > 60"));
+        Assert.Equal(["alerts_consumer_lag", "alerts_consumer_lag"],
+            SelectorsIn("sum by (topic) (alerts_consumer_lag) > 10000 and sum by (topic) (deriv(alerts_consumer_lag[10m])) > 0"));
+        Assert.Equal(["up{job=\"alerts\"}"], SelectorsIn("up{job=\"alerts\"} == 0"));
+        Assert.Empty(SelectorsIn("vector(277.8)"));
     }
 
     [PromtoolFact]

@@ -154,6 +154,36 @@ public sealed class ParquetArchiveSinkTests : IDisposable
     }
 
     [Fact]
+    public async Task A_start_deletes_other_writers_temporaries_only_once_they_are_stale()
+    {
+        // Temporaries of two other writers: a pod that died 7 hours ago and will never return under its name, and a
+        // writer that is live right now. Another writer's fresh temporary must never be touched.
+        var dir = Path.Combine(_root, "survey=ztf", "night=20240115");
+        Directory.CreateDirectory(dir);
+        var orphan = Path.Combine(dir, ".part-alerts_7d9f-000003.parquet" + AtomicFile.TempSuffix);
+        var live = Path.Combine(dir, ".part-alerts_5c2a-000001.parquet" + AtomicFile.TempSuffix);
+        File.WriteAllBytes(orphan, "PAR1 half a row group"u8.ToArray());
+        File.WriteAllBytes(live, "PAR1 a row group being written"u8.ToArray());
+        var now = DateTimeOffset.UtcNow;
+        File.SetLastWriteTimeUtc(orphan, now.UtcDateTime.AddHours(-7));
+        File.SetLastWriteTimeUtc(live, now.UtcDateTime.AddSeconds(-20));
+
+        await using (var sink = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _root, WriterId = "alerts_9b1e" }))
+        {
+            Assert.Equal(0, sink.TemporariesCleaned);
+            Assert.Equal(1, sink.StaleTemporariesCleaned);
+        }
+        Assert.False(File.Exists(orphan));
+        Assert.True(File.Exists(live));
+
+        // Disabled: nothing but the writer's own temporaries is deleted.
+        File.SetLastWriteTimeUtc(live, now.UtcDateTime.AddDays(-2));
+        await using (var sink = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _root, WriterId = "alerts_9b1e", StaleTemporaryAge = null }))
+            Assert.Equal(0, sink.StaleTemporariesCleaned);
+        Assert.True(File.Exists(live));
+    }
+
+    [Fact]
     public async Task Compaction_merges_a_night_without_losing_or_duplicating_rows()
     {
         // Three writers' worth of small files, with the overlap a crash-and-redeliver leaves between writers.

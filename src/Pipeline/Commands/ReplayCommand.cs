@@ -4,10 +4,12 @@ using Alerts.Core;
 using Alerts.Ingest.Avro;
 using Alerts.Ingest.Decoding;
 using Alerts.Ingest.Sources;
+using Alerts.Pipeline.Observability;
 using Alerts.Pipeline.Processing;
 using Alerts.Simulator;
 using Alerts.Sink.DeadLetters;
 using Alerts.Sink.Parquet;
+using Prometheus;
 using Spectre.Console;
 
 namespace Alerts.Pipeline.Commands;
@@ -32,10 +34,14 @@ public static class ReplayCommand
         var seed = new Option<ulong>("--seed") { Description = "Simulation seed", DefaultValueFactory = _ => 42UL };
         var batch = new Option<int>("--batch-size") { Description = "Inference micro-batch size", DefaultValueFactory = _ => 32 };
         var workers = new Option<int>("--workers") { Description = "Decode workers (GP preprocessing also uses this many threads)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var metricsPort = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics on http://*:PORT/metrics during the replay (the service's metric names; deploy/ scrapes 9464)" };
+        var linger = new Option<double>("--linger") { Description = "Seconds to keep serving --metrics-port after the replay ends, so a scrape sees the final values", DefaultValueFactory = _ => 0 };
+        var flushInterval = new Option<double>("--flush-interval") { Description = "Seconds between sink flushes (a flush closes the Parquet files and renames them into place)", DefaultValueFactory = _ => 30 };
+        var rowGroupRows = new Option<int>("--row-group-rows") { Description = "Parquet rows per row group (a row group is also written when its oldest row is 30 s old)", DefaultValueFactory = _ => 50_000 };
 
         var cmd = new Command("replay", "Replay alerts (or simulated ones) through decode → t2 → Parquet and print a summary.");
         cmd.Arguments.Add(paths);
-        foreach (var o in new Option[] { rate, schemas, deadLetter, archive, models, survey, objects, seed, batch, workers }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { rate, schemas, deadLetter, archive, models, survey, objects, seed, batch, workers, metricsPort, linger, flushInterval, rowGroupRows }) cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
             var given = parse.GetValue(paths) ?? [];
@@ -43,6 +49,16 @@ public static class ReplayCommand
             if (r is <= 0) { Console.Error.WriteLine($"error: --rate {r} must be a positive number of alerts per second"); return 2; }
             int nWorkers = Math.Max(1, parse.GetValue(workers));
             int batchSize = Math.Max(1, parse.GetValue(batch));
+            var flushSeconds = parse.GetValue(flushInterval);
+            if (flushSeconds <= 0) { Console.Error.WriteLine($"error: --flush-interval {flushSeconds} must be a positive number of seconds"); return 2; }
+            if (parse.GetValue(rowGroupRows) < 1) { Console.Error.WriteLine($"error: --row-group-rows {parse.GetValue(rowGroupRows)} must be at least 1"); return 2; }
+            if (parse.GetValue(metricsPort) is { } mp && mp is < 1 or > 65535)
+            {
+                Console.Error.WriteLine($"error: --metrics-port {mp} is not a TCP port (1-65535); 9464 is the port deploy/prometheus/prometheus.yml scrapes");
+                return 2;
+            }
+            var lingerSeconds = parse.GetValue(linger);
+            if (lingerSeconds < 0) { Console.Error.WriteLine($"error: --linger {lingerSeconds} must be zero or more seconds"); return 2; }
 
             // Models: one classifier per survey.
             SurveyRoutingClassifier classifier;
@@ -90,15 +106,33 @@ public static class ReplayCommand
             var runDir = Path.Combine("out", "replay-" + DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss"));
             var archiveRoot = parse.GetValue(archive)?.FullName ?? Path.GetFullPath(Path.Combine(runDir, "archive"));
             var dlRoot = parse.GetValue(deadLetter)?.FullName ?? Path.GetFullPath(Path.Combine(runDir, "dead-letter"));
-            var parquet = new ParquetArchiveSink(new ParquetArchiveOptions { Root = archiveRoot, WriterId = "replay" });
+            var parquet = new ParquetArchiveSink(new ParquetArchiveOptions { Root = archiveRoot, WriterId = "replay", RowGroupRows = parse.GetValue(rowGroupRows) });
             var deadLetters = new FolderDeadLetterSink(dlRoot);
 
             var pipeline = new AlertPipeline(() => new AlertDecoder(registry), classifier, [parquet], deadLetters, new PipelineOptions
             {
                 DecodeWorkers = nWorkers,
                 BatchSize = batchSize,
-                FlushInterval = TimeSpan.FromSeconds(30),
+                FlushInterval = TimeSpan.FromSeconds(flushSeconds),
             });
+
+            // Metrics: the same names the service exports, served while the replay runs (and --linger after).
+            IMetricServer? metricServer = null;
+            PipelineMetrics? metrics = null;
+            if (parse.GetValue(metricsPort) is { } port)
+            {
+                try { metricServer = ReplayMetricsEndpoint.Start(port); }
+                catch (Exception ex) when (ex is ArgumentOutOfRangeException or InvalidOperationException)
+                {
+                    Console.Error.WriteLine("error: " + ex.Message);
+                    return 2;
+                }
+                metrics = new PipelineMetrics();
+                metrics.Observe(pipeline, description);
+                ReplayMetricsEndpoint.PublishModels(metrics, classifier.Models.Values.OfType<OnnxT2Classifier>().Distinct()
+                    .Select(m => (m.ModelId, Path.GetFileName(m.ModelPath))));
+                metrics.Up.Set(1);
+            }
             long correct = 0, scored = 0;
             if (simulated is not null)
                 pipeline.BatchWritten += results =>
@@ -123,6 +157,7 @@ public static class ReplayCommand
                 await run;
             });
             await parquet.DisposeAsync();
+            metrics?.Up.Set(0); // replay done: no longer consuming
 
             var stats = pipeline.Stats;
             var table = new Table().Title("alerts replay").AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
@@ -140,6 +175,7 @@ public static class ReplayCommand
                 table.AddRow("top label = simulated truth", $"{correct:N0} / {scored:N0} ({100.0 * correct / scored:N1} %)");
             table.AddRow("Parquet rows written", $"{parquet.RowsWritten:N0} in {parquet.FilesCommitted:N0} files");
             table.AddRow("archive", Markup.Escape(archiveRoot));
+            if (parquet.TemporariesCleaned > 0) table.AddRow("temporaries of a crashed run deleted", $"{parquet.TemporariesCleaned:N0}");
             if (deadLetters.Written > 0) table.AddRow("dead-letter folder", Markup.Escape(dlRoot));
             table.AddRow("elapsed", $"{stats.Elapsed.TotalSeconds:N2} s");
             table.AddRow("throughput", $"{stats.AlertsPerSecond:N0} alerts/s");
@@ -151,6 +187,16 @@ public static class ReplayCommand
             var classes = new Table().Title("class counts (top label)").AddColumn("class").AddColumn(new TableColumn("alerts").RightAligned());
             foreach (var (label, n) in stats.Labels.OrderByDescending(kv => kv.Value)) classes.AddRow(Markup.Escape(label), $"{n:N0}");
             AnsiConsole.Write(classes);
+
+            if (metricServer is not null)
+            {
+                if (lingerSeconds > 0)
+                {
+                    Console.Error.WriteLine($"serving metrics on :{parse.GetValue(metricsPort)}/metrics for {lingerSeconds:0.#} s more");
+                    try { await Task.Delay(TimeSpan.FromSeconds(lingerSeconds), ct); } catch (OperationCanceledException) { }
+                }
+                await metricServer.StopAsync();
+            }
             return argsOk ? 0 : 2;
         });
         return cmd;

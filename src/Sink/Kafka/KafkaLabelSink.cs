@@ -29,10 +29,14 @@ public sealed class KafkaDeliveryException(string message) : Exception(message);
 public sealed class KafkaLabelSink : IClassificationSink
 {
     private readonly KafkaLabelSinkOptions _o;
-    private readonly IProducer<string, byte[]> _producer;
+    private readonly IProducer<byte[], byte[]> _producer;
     private readonly LabelAvroEncoder _encoder;
     private readonly List<string> _topics = new(4);
-    private readonly Action<DeliveryReport<string, byte[]>> _onDelivery;
+    private readonly Action<DeliveryReport<byte[], byte[]>> _onDelivery;
+    // Confluent.Kafka hands every payload to librdkafka with RD_KAFKA_MSG_F_COPY: the bytes are copied inside Produce,
+    // so one array per length (keys and values) and one Message serve every label, allocation-free.
+    private readonly Dictionary<int, byte[]> _keyArrays = new(), _valueArrays = new();
+    private readonly Message<byte[], byte[]> _message = new();
     private readonly ConcurrentQueue<string> _errors = new();
     private long _inFlight, _delivered, _failed, _produced;
 
@@ -40,7 +44,7 @@ public sealed class KafkaLabelSink : IClassificationSink
     {
         _o = options;
         _encoder = new LabelAvroEncoder(options.Encoding, options.SchemaId);
-        _producer = new ProducerBuilder<string, byte[]>(ProducerConfigFor(options.Producer))
+        _producer = new ProducerBuilder<byte[], byte[]>(ProducerConfigFor(options.Producer))
             .SetLogHandler((_, m) => { if (m.Level <= SyslogLevel.Warning) Console.Error.WriteLine($"kafka-labels {m.Level}: {m.Message}"); })
             .Build();
         _onDelivery = OnDelivery;
@@ -78,15 +82,33 @@ public sealed class KafkaLabelSink : IClassificationSink
             var c = batch[i];
             _o.Router.Match(c, _topics);
             if (_topics.Count == 0) continue;
-            var value = _encoder.Encode(c).ToArray(); // librdkafka copies it again; one array serves every topic
-            foreach (var topic in _topics) Produce(topic, c.Identity.ObjectId, value, cancellationToken);
+            var value = Exact(_valueArrays, _encoder.Encode(c));
+            var key = ExactUtf8(_keyArrays, c.Identity.ObjectId);
+            foreach (var topic in _topics) Produce(topic, key, value, cancellationToken);
         }
         return ValueTask.CompletedTask;
     }
 
-    private void Produce(string topic, string key, byte[] value, CancellationToken ct)
+    /// <summary>The bytes in the reused array of exactly their length (valid until the next call for that length).</summary>
+    private static byte[] Exact(Dictionary<int, byte[]> arrays, ReadOnlySpan<byte> bytes)
     {
-        var msg = new Message<string, byte[]> { Key = key, Value = value };
+        if (!arrays.TryGetValue(bytes.Length, out var a)) arrays[bytes.Length] = a = new byte[bytes.Length];
+        bytes.CopyTo(a);
+        return a;
+    }
+
+    private static byte[] ExactUtf8(Dictionary<int, byte[]> arrays, string s)
+    {
+        Span<byte> tmp = stackalloc byte[256];
+        if (s.Length <= 85) return Exact(arrays, tmp[..System.Text.Encoding.UTF8.GetBytes(s, tmp)]); // 85 chars * 3 <= 256 bytes
+        return System.Text.Encoding.UTF8.GetBytes(s);
+    }
+
+    private void Produce(string topic, byte[] key, byte[] value, CancellationToken ct)
+    {
+        var msg = _message;
+        msg.Key = key;
+        msg.Value = value;
         while (true)
         {
             Interlocked.Increment(ref _inFlight);
@@ -96,7 +118,7 @@ public sealed class KafkaLabelSink : IClassificationSink
                 Interlocked.Increment(ref _produced);
                 return;
             }
-            catch (ProduceException<string, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
                 Interlocked.Decrement(ref _inFlight);
                 ct.ThrowIfCancellationRequested();
@@ -110,7 +132,7 @@ public sealed class KafkaLabelSink : IClassificationSink
         }
     }
 
-    private void OnDelivery(DeliveryReport<string, byte[]> r)
+    private void OnDelivery(DeliveryReport<byte[], byte[]> r)
     {
         if (r.Error.IsError)
         {

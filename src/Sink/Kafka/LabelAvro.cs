@@ -30,6 +30,8 @@ public sealed class LabelAvroEncoder
 {
     public static readonly string SchemaJson = LoadSchema();
     private static readonly byte[][] ClassKeys = T2Classes.Names.Select(n => System.Text.Encoding.UTF8.GetBytes(n)).ToArray();
+    /// <summary>Each class name as an Avro string (varint length + UTF-8), ready to copy as a map key.</summary>
+    private static readonly byte[][] ClassKeyStrings = ClassKeys.Select(k => (byte[])[(byte)(k.Length << 1), .. k]).ToArray();
     private static readonly byte[] OcfHeaderCache = BuildOcfHeader(out _);
     private static readonly byte[] Sync = BuildSync();
 
@@ -51,36 +53,34 @@ public sealed class LabelAvroEncoder
     /// <summary>Encodes one label; the span is valid until the next call.</summary>
     public ReadOnlySpan<byte> Encode(Classification c)
     {
-        // Body first (its length is needed for the container block header).
+        if (Encoding == LabelEncoding.ConfluentWire)
+        {
+            // Header, then the body straight after it: no copy.
+            _pos = 0;
+            Ensure(5);
+            _buf[0] = 0;
+            BinaryPrimitives.WriteInt32BigEndian(_buf.AsSpan(1), SchemaId);
+            _pos = 5;
+            WriteBody(c);
+            return _buf.AsSpan(0, _pos);
+        }
+        // Container: body first (its length is needed for the block header).
         (_buf, _body) = (_body, _buf);
         _pos = 0;
         WriteBody(c);
         int bodyLen = _pos;
         (_buf, _body) = (_body, _buf); // _body now holds the body
         _pos = 0;
-        if (Encoding == LabelEncoding.ConfluentWire)
-        {
-            Ensure(5 + bodyLen);
-            _buf[0] = 0;
-            BinaryPrimitives.WriteInt32BigEndian(_buf.AsSpan(1), SchemaId);
-            _pos = 5;
-        }
-        else
-        {
-            Ensure(OcfHeaderCache.Length + 20 + bodyLen + 16);
-            OcfHeaderCache.CopyTo(_buf, 0);
-            _pos = OcfHeaderCache.Length;
-            WriteLong(1);        // objects in block
-            WriteLong(bodyLen);  // block size in bytes
-        }
+        Ensure(OcfHeaderCache.Length + 20 + bodyLen + 16);
+        OcfHeaderCache.CopyTo(_buf, 0);
+        _pos = OcfHeaderCache.Length;
+        WriteLong(1);        // objects in block
+        WriteLong(bodyLen);  // block size in bytes
         Ensure(bodyLen + 16);
         _body.AsSpan(0, bodyLen).CopyTo(_buf.AsSpan(_pos));
         _pos += bodyLen;
-        if (Encoding == LabelEncoding.SingleRecordContainer)
-        {
-            Sync.CopyTo(_buf, _pos);
-            _pos += Sync.Length;
-        }
+        Sync.CopyTo(_buf, _pos);
+        _pos += Sync.Length;
         return _buf.AsSpan(0, _pos);
     }
 
@@ -97,7 +97,15 @@ public sealed class LabelAvroEncoder
         if (n > 0)
         {
             WriteLong(n);
-            for (int k = 0; k < n; k++) { WriteBytes(ClassKeys[k]); WriteFloat(c.Probabilities[k]); }
+            Ensure(n * 24);
+            for (int k = 0; k < n; k++)
+            {
+                var key = ClassKeyStrings[k];
+                key.CopyTo(_buf, _pos);
+                _pos += key.Length;
+                BinaryPrimitives.WriteSingleLittleEndian(_buf.AsSpan(_pos), c.Probabilities[k]);
+                _pos += 4;
+            }
         }
         WriteLong(0);
         WriteString(c.ModelId);
@@ -131,6 +139,19 @@ public sealed class LabelAvroEncoder
 
     private void WriteString(string s)
     {
+        // Fast path, nearly every string here (ids, labels, bands, topics): under 64 UTF-8 bytes the length is a
+        // one-byte varint, so encode straight after a reserved byte and fill it in; no separate byte count.
+        if (s.Length < 64)
+        {
+            Ensure(1 + 3 * s.Length);
+            int written = System.Text.Encoding.UTF8.GetBytes(s, _buf.AsSpan(_pos + 1));
+            if (written < 64)
+            {
+                _buf[_pos] = (byte)(written << 1); // zigzag(written)
+                _pos += 1 + written;
+                return;
+            }
+        }
         int max = System.Text.Encoding.UTF8.GetMaxByteCount(s.Length);
         Ensure(max + 10);
         // Length prefix needs the exact byte count; ASCII (the usual case) is length == byte count.

@@ -46,6 +46,25 @@ public static class AtomicFile
         return n;
     }
 
+    /// <summary>
+    /// Deletes temporaries of any writer under <paramref name="root"/> not written to since <paramref name="olderThan"/>
+    /// before <paramref name="now"/>: those of writers that will never restart under the same id (a Kubernetes
+    /// Deployment's pods get new names). A live writer closes its files every flush, so its temporaries are never
+    /// that old as long as <paramref name="olderThan"/> is far above the flush interval.
+    /// </summary>
+    public static int CleanStaleTemporaries(string root, TimeSpan olderThan, DateTimeOffset now)
+    {
+        if (!Directory.Exists(root)) return 0;
+        int n = 0;
+        foreach (var f in Directory.EnumerateFiles(root, "*" + TempSuffix, SearchOption.AllDirectories))
+        {
+            if (now.UtcDateTime - File.GetLastWriteTimeUtc(f) < olderThan) continue;
+            try { File.Delete(f); n++; }
+            catch (IOException) { } // raced with its writer or another cleaner: leave it
+        }
+        return n;
+    }
+
     [DllImport("libc", SetLastError = true)] private static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
     [DllImport("libc", SetLastError = true)] private static extern int fsync(int fd);
     [DllImport("libc", SetLastError = true)] private static extern int close(int fd);

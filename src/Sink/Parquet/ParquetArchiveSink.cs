@@ -26,6 +26,10 @@ public sealed record ParquetArchiveOptions
     /// restart that re-consumes uncommitted offsets does not duplicate rows.</summary>
     public bool DedupAgainstExistingFiles { get; init; } = true;
 
+    /// <summary>At start, also delete any writer's temporaries not written to for this long (null: only this writer's).
+    /// Keep it far above the flush interval; writers whose id changes on restart (Deployment pods) leave theirs behind.</summary>
+    public TimeSpan? StaleTemporaryAge { get; init; } = TimeSpan.FromHours(6);
+
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 }
 
@@ -53,12 +57,17 @@ public sealed class ParquetArchiveSink : IClassificationSink
         _parquetOptions = new ParquetOptions { CompressionMethod = options.Compression };
         Directory.CreateDirectory(options.Root);
         TemporariesCleaned = AtomicFile.CleanTemporaries(options.Root, "part-" + options.WriterId + "-");
+        if (options.StaleTemporaryAge is { } age)
+            StaleTemporariesCleaned = AtomicFile.CleanStaleTemporaries(options.Root, age, options.Clock.GetUtcNow());
     }
 
     public string Name => "parquet:" + _o.Root;
 
     /// <summary>Temporaries of this writer id left by a previous crash and deleted at start.</summary>
     public int TemporariesCleaned { get; }
+
+    /// <summary>Other writers' temporaries older than <see cref="ParquetArchiveOptions.StaleTemporaryAge"/>, deleted at start.</summary>
+    public int StaleTemporariesCleaned { get; }
 
     public long RowsWritten { get; private set; }
     public long DuplicatesDropped { get; private set; }

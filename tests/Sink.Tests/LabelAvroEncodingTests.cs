@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Alerts.Core;
+using Alerts.Sink.Kafka;
+
+namespace Alerts.Sink.Tests;
+
+/// <summary>
+/// The label encoder's string fast path (one-byte length for under 64 UTF-8 bytes, encoded in place) must give the
+/// same bytes Avro specifies for every string: around the 63/64-byte boundary, multi-byte characters whose UTF-8
+/// form crosses it, surrogate pairs, empty. Checked with our decoder and with the reference python-avro reader.
+/// </summary>
+public sealed class LabelAvroEncodingTests
+{
+    public static readonly string[] EdgeStrings =
+    [
+        "", "a", new string('x', 63), new string('x', 64), new string('x', 200),
+        new string('é', 31), new string('é', 32), new string('é', 40), "ZTF24–ŝ🔭" + new string('y', 50), string.Concat(Enumerable.Repeat("🔭", 20)),
+    ];
+
+    private static Classification WithStrings(int i, string s)
+    {
+        var id = new AlertIdentity(Survey.Ztf, 1000 + i, s, 10.5, -20.25, 60324.5, "4.02");
+        var p = new float[T2Classes.Count];
+        for (int k = 0; k < p.Length; k++) p[k] = (k + 1) / 105f;
+        return new Classification(id, SourcePosition.Kafka(s, 2, 77 + i), T2Classes.Names[i % T2Classes.Count], 0.5f, p, "model-" + s, 9, s, null,
+            new StageTimings(1, 2, 3), TestClassifications.T0, TestClassifications.T0.AddMilliseconds(1), TestClassifications.T0.AddMilliseconds(-1));
+    }
+
+    [Theory]
+    [InlineData(LabelEncoding.ConfluentWire)]
+    [InlineData(LabelEncoding.SingleRecordContainer)]
+    public void Strings_of_every_length_and_script_round_trip(LabelEncoding encoding)
+    {
+        var enc = new LabelAvroEncoder(encoding, 42);
+        for (int i = 0; i < EdgeStrings.Length; i++)
+        {
+            var s = EdgeStrings[i];
+            var m = LabelAvroDecoder.Decode(enc.Encode(WithStrings(i, s)));
+            Assert.Equal(1000 + i, m.AlertId);
+            Assert.Equal(s, m.ObjectId);
+            Assert.Equal("model-" + s, m.ModelId);
+            Assert.Equal(s, m.Bands);
+            Assert.Equal(s, m.SourceOrigin);
+            Assert.Equal(77 + i, m.SourceOffset);
+            Assert.Equal(T2Classes.Count, m.Probabilities.Count);
+            Assert.Equal(14 / 105f, m.Probabilities[T2Classes.Names[13]]);
+        }
+    }
+
+    [Fact]
+    public void Python_avro_reads_the_edge_strings_as_written()
+    {
+        var python = "/usr/bin/python3";
+        if (!File.Exists(python)) Assert.Fail("/usr/bin/python3 with python3-avro is needed for the cross-check");
+        var enc = new LabelAvroEncoder(LabelEncoding.SingleRecordContainer);
+        var dir = Directory.CreateTempSubdirectory("labels-avro-edge").FullName;
+        try
+        {
+            for (int i = 0; i < EdgeStrings.Length; i++)
+                File.WriteAllBytes(Path.Combine(dir, $"{i:D2}.avro"), enc.Encode(WithStrings(i, EdgeStrings[i])).ToArray());
+            var script = "import sys,glob,os,json,avro.datafile,avro.io\n" +
+                         "for f in sorted(glob.glob(os.path.join(sys.argv[1],'*.avro'))):\n" +
+                         "  for x in avro.datafile.DataFileReader(open(f,'rb'),avro.io.DatumReader()):\n" +
+                         "    print(json.dumps([x['objectId'], x['modelId'], x['bands'], x['sourceOrigin'], x['sourceOffset']]))\n";
+            var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, StandardOutputEncoding = Encoding.UTF8 };
+            psi.Environment["PYTHONIOENCODING"] = "utf-8";
+            psi.ArgumentList.Add("-c"); psi.ArgumentList.Add(script); psi.ArgumentList.Add(dir);
+            using var p = Process.Start(psi)!;
+            var output = p.StandardOutput.ReadToEnd(); var err = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, err);
+            var lines = output.Trim().Split('\n');
+            Assert.Equal(EdgeStrings.Length, lines.Length);
+            for (int i = 0; i < lines.Length; i++)
+            {
+                var row = JsonDocument.Parse(lines[i]).RootElement;
+                Assert.Equal(EdgeStrings[i], row[0].GetString());
+                Assert.Equal("model-" + EdgeStrings[i], row[1].GetString());
+                Assert.Equal(EdgeStrings[i], row[2].GetString());
+                Assert.Equal(EdgeStrings[i], row[3].GetString());
+                Assert.Equal(77 + i, row[4].GetInt64());
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
