@@ -37,6 +37,11 @@ public sealed record Recipe(string Name, IReadOnlyList<ICompressionPass> Passes)
         Of(new StructuredPruningPass(16, 32), new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()),
         Of(new StructuredPruningPass(16, 32), new WeightClusteringPass(16), new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()),
         Of(new StructuredPruningPass(8, 64), new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()),
+        // Heavier head pruning: t2's 16 heads of width 2 make the [B, H, T, T] attention the dominant cost, so the
+        // latency goal is reachable only by dropping heads; the gate decides whether the model can afford it.
+        Of(new StructuredPruningPass(8, 32), new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()),
+        Of(new StructuredPruningPass(4, 64), new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()),
+        Of(new StructuredPruningPass(4, 32), new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()),
         Of(new StructuredPruningPass(16, 32), new WeightClusteringPass(16), new Int8StaticQdqPass(CalibrationMethod.Percentile, 99.99), new Int8ConstantStoragePass(), new CompactNamesPass()),
         Of(new MagnitudePruningPass(0.5), new WeightClusteringPass(16), new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()),
         Of(new WeightClusteringPass(16), new Int8ConstantStoragePass(), new CompactNamesPass()),
