@@ -182,7 +182,7 @@ internal static class ClassifierInputs
     /// </summary>
     public static List<ObjectLightCurve> AlertHistories(IReadOnlyList<ObjectLightCurve> objects, int perObject, double historyDays, int seed, bool includeFull)
     {
-        var list = new List<ObjectLightCurve>(objects.Count * (perObject + (includeFull ? 1 : 0)));
+        var list = new List<ObjectLightCurve>((int)Math.Min(1 << 20, (long)objects.Count * (Math.Min(perObject, 64) + (includeFull ? 1 : 0))));
         var detections = new List<int>();
         foreach (var o in objects)
         {
