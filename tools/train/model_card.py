@@ -30,6 +30,11 @@ def main():
     ap.add_argument("--eval-sim-alerts", help="alert-level evaluation (truncated histories of the held-out objects)")
     ap.add_argument("--eval-bts")
     ap.add_argument("--train-log")
+    ap.add_argument("--compare", action="append", default=[], metavar="MODEL:SET:EVAL.json",
+                    help="an `alerts evaluate --json` result of another model (e.g. the previous one) on one of the sets "
+                         "(full, alerts, bts), shown side by side with this model's; repeatable")
+    ap.add_argument("--reproduce", help="the reproduce command shown (default: train_model.sh <survey> <objects>)")
+    ap.add_argument("--note", action="append", default=[], help="extra paragraph for the comparison section (e.g. the replay figure)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     m = json.load(open(a.metrics))
@@ -83,7 +88,21 @@ def main():
                   "", summary(bts), "", table(bts), ""]
     else:
         lines += ["## Metrics on real light curves", "Not applicable or ../shared/data absent when this card was written.", ""]
-    lines += ["## Reproduce", "```bash", f"tools/train/train_model.sh {a.survey} {a.objects}", "```",
+    if a.compare:
+        sets = {"full": ("held-out simulated objects, full light curves", sim), "alerts": ("held-out simulated alerts (truncated histories)", sim_alerts),
+                "bts": ("real ZTF BTS light curves", bts)}
+        rows = ["| model | evaluation set | classified | accuracy | macro-F1 | weighted log-loss |", "|---|---|---:|---:|---:|---:|"]
+        this = os.path.basename(onnx) + f" ({digest}, this card)"
+        for key, (label, ev) in sets.items():
+            if ev:
+                rows.append(f"| {this} | {label} | {ev['Classified']} | {ev['Accuracy']:.3f} | {ev['MacroF1']:.3f} | {ev['WeightedLogLoss']:.3f} |")
+            for c in a.compare:
+                name, kind, path = c.split(":", 2)
+                if kind == key:
+                    o = json.load(open(path))
+                    rows.append(f"| {name} ({o['ModelId']}) | {label} | {o['Classified']} | {o['Accuracy']:.3f} | {o['MacroF1']:.3f} | {o['WeightedLogLoss']:.3f} |")
+        lines += ["## Compared with the previous model (same evaluation sets, same C# evaluator)", "\n".join(rows), ""] + [n + "\n" for n in a.note]
+    lines += ["## Reproduce", "```bash", a.reproduce or f"tools/train/train_model.sh {a.survey} {a.objects}", "```",
               "PLAsTiCC weighted log-loss weights: TDE and KN 2, the other twelve classes 1 (class 99 does not exist in t2)."]
     open(a.out, "w").write("\n".join(lines) + "\n")
 
