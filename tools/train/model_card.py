@@ -55,7 +55,9 @@ def main():
         "## Data",
         f"- Training: {a.objects} objects from Alerts' own simulator (`alerts simulate --survey {a.survey} --objects {a.objects}`), "
         f"features computed by the service's C# preprocessing (`alerts features`): GP (Matérn-3/2, l_λ = 6000 Å) mean on a 100-step grid, "
-        f"robust-scaled per band. {m['train']} objects trained, {m['held_out']} held out (stratified {hp['holdout']:.0%}).",
+        f"robust-scaled per band. " + (f"{m['train_objects']} objects ({m['train']} light curves incl. alert-like histories) trained, "
+        f"{m['held_out_objects']} objects ({m['held_out']} light curves) held out (stratified by class, {hp['holdout']:.0%})." if m.get("alert_rows") else
+        f"{m['train']} objects trained, {m['held_out']} held out (stratified {hp['holdout']:.0%})."),
         ("- Alert-like inputs: besides each full light curve, truncated histories per object (`alerts features --alert-samples N`: the "
          "detections an alert sent at a random detection time carries, within the survey's alert history window, ZTF 30 d, Rubin 365 d), "
          "so the model sees what the service classifies. Train/held-out split by object." if m.get("alert_rows") else ""),
