@@ -22,6 +22,7 @@ public class InferenceBenchmarks
     private float[] _features = null!;
     private float[] _probabilities = null!;
     private OnnxT2Classifier _tuned = null!;
+    private OnnxT2Classifier? _deployed;
     private InferenceSession _naive = null!;
     private PythonWorker _torch = null!;
 
@@ -34,6 +35,9 @@ public class InferenceBenchmarks
         _probabilities = new float[Alerts * 14];
         _tuned = new OnnxT2Classifier(onnx, new OnnxT2Options { MaxBatchSize = Batch });
         _naive = new InferenceSession(onnx);
+        // The model the service runs by default (ModelLocator): the compressed .ort `alerts compress` deployed.
+        var deployed = Path.ChangeExtension(onnx, ".deployed.ort");
+        if (File.Exists(deployed)) _deployed = new OnnxT2Classifier(deployed, new OnnxT2Options { MaxBatchSize = Batch });
         _torch = new PythonWorker(Path.Combine(BenchData.RepoRoot(), "bench", "torch_baseline.py"), state, "2");
     }
 
@@ -41,6 +45,7 @@ public class InferenceBenchmarks
     public void Cleanup()
     {
         _tuned.Dispose();
+        _deployed?.Dispose();
         _naive.Dispose();
         _torch.Dispose();
     }
@@ -62,6 +67,14 @@ public class InferenceBenchmarks
     public float Tuned()
     {
         _tuned.Predict(_features, Alerts, _probabilities);
+        return _probabilities[0];
+    }
+
+    [Benchmark(OperationsPerInvoke = Alerts, Description = "OnnxT2Classifier on the deployed compressed .ort, batch = Batch")]
+    public float Deployed()
+    {
+        if (_deployed is null) throw new InvalidOperationException("models/t2-ztf.deployed.ort not found: run alerts compress first");
+        _deployed.Predict(_features, Alerts, _probabilities);
         return _probabilities[0];
     }
 

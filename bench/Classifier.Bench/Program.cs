@@ -11,9 +11,11 @@ if (args.Length > 0 && args[0] == "quick")
     var rng = new Random(1);
     var x = Enumerable.Range(0, 256 * 200).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
     var p = new float[256 * 14];
-    foreach (var b in new[] { 1, 2, 4, 8, 16, 32, 64, 256 })
+    var deployed = Path.ChangeExtension(onnx, ".deployed.ort");
+    foreach (var (model, b) in new[] { 1, 2, 4, 8, 16, 32, 64, 256 }.Select(b => (onnx, b))
+                 .Concat(File.Exists(deployed) ? new[] { 1, 32, 256 }.Select(b => (deployed, b)) : []))
     {
-        using var c = new OnnxT2Classifier(onnx, new OnnxT2Options { MaxBatchSize = b });
+        using var c = new OnnxT2Classifier(model, new OnnxT2Options { MaxBatchSize = b });
         c.Predict(x, 256, p);
         var best = double.MaxValue;
         for (int r = 0; r < 5; r++)
@@ -22,7 +24,7 @@ if (args.Length > 0 && args[0] == "quick")
             c.Predict(x, 256, p);
             best = Math.Min(best, sw.Elapsed.TotalMicroseconds / 256);
         }
-        Console.WriteLine($"batch {b,4}: {best,8:0.0} µs/alert  ({1e6 / best:0} alerts/s/core)");
+        Console.WriteLine($"{Path.GetFileName(model)} batch {b,4}: {best,8:0.0} µs/alert  ({1e6 / best:0} alerts/s/core)");
     }
     return;
 }

@@ -134,10 +134,7 @@ public class GaussianProcessInterpolatorTests
     [Fact]
     public void Fit_ReachesAStationaryPointNoWorseThanTheStart()
     {
-        // A fixed, seeded set of 100 problems drawn like Problems (n in [3,25]) instead of CsCheck's random seed:
-        // the optimiser stops on scipy's relative-decrease rule (astronet's tol=1e-6), which on some random draws
-        // (CsCheck seed 9ppM94Z23yW2) stops with |∂f/∂ln l_t²| ≈ 0.03, above this test's 1e-3·(1+|f|). Until the fit
-        // also applies a projected-gradient rule, a random seed made CI flaky. The assertions are unchanged.
+        // A fixed, seeded set of 100 problems drawn like Problems (n in [3,25]); the random-seed version is below.
         var random = new Random(20261129);
         double[] bands = [4804.79, 6436.92, 7968.22];
         for (int k = 0; k < 100; k++)
@@ -149,8 +146,19 @@ public class GaussianProcessInterpolatorTests
         }
 
         double[] Draw(int n, double lo, double hi) => Enumerable.Range(0, n).Select(_ => lo + (hi - lo) * random.NextDouble()).ToArray();
+    }
 
-        static bool Stationary(double[] t, double[] w, double[] y, double[] e)
+    [Fact]
+    public void Fit_ReachesAStationaryPoint_OnRandomProblems()
+    {
+        // This CsCheck seed's problem (4 points, likelihood falling slowly toward l_t = 1000 d) stopped at the old
+        // 100-iteration cap with |∂f/∂ln l_t²| = 0.03; it needs ~107 iterations to reach the bound.
+        Problems.Where(p => p.t.Length >= 3).Sample(p => Stationary(p.t, p.w, p.y, p.e), seed: "9ppM94Z23yW2", iter: 1);
+        Problems.Where(p => p.t.Length >= 3).Sample(p => Stationary(p.t, p.w, p.y, p.e), iter: 100);
+    }
+
+    private static bool Stationary(double[] t, double[] w, double[] y, double[] e)
+    {
         {
             var p = (t, w, y, e);
             var gp = new GaussianProcessInterpolator();

@@ -26,4 +26,31 @@ public class ShippedModelTests
             for (int c = 0; c < 14; c++)
                 Assert.Equal(fx.outputs[r][c], output[r * 14 + c], 1e-5f);
     }
+
+    /// <summary>
+    /// The compressed models `alerts compress` deployed (what the service loads by default) keep the preset metadata
+    /// through the .ort conversion and stay close to fp32 on the fixture inputs: the gate measured accuracy, this
+    /// guards the shipped files themselves.
+    /// </summary>
+    [Theory]
+    [InlineData("t2-ztf", 2)]
+    [InlineData("t2-lsst", 6)]
+    public void DeployedModel_KeepsItsPreset_AndAgreesWithFp32OnTheFixture(string name, int bands)
+    {
+        var fx = JsonSerializer.Deserialize<FixtureFile>(File.ReadAllText(RepoPaths.Of("models", name + ".fixture.json")))!;
+        using var fp32 = new OnnxT2Classifier(RepoPaths.Of("models", name + ".onnx"));
+        using var deployed = new OnnxT2Classifier(RepoPaths.Of("models", name + ".deployed.ort"));
+        Assert.Equal(fp32.Preprocessing.Name, deployed.Preprocessing.Name);
+        Assert.Equal(bands, deployed.ChannelCount);
+        int n = fx.inputs.Length;
+        var input = fx.inputs.SelectMany(r => r).ToArray();
+        float[] a = new float[n * 14], b = new float[n * 14];
+        fp32.Predict(input, n, a);
+        deployed.Predict(input, n, b);
+        for (int r = 0; r < n; r++)
+        {
+            Assert.Equal(1.0, b.AsSpan(r * 14, 14).ToArray().Sum(), 3);
+            for (int c = 0; c < 14; c++) Assert.InRange(Math.Abs(a[r * 14 + c] - b[r * 14 + c]), 0, 0.15);
+        }
+    }
 }

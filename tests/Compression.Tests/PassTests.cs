@@ -26,7 +26,7 @@ public class PassTests
         return ms.Length;
     }
 
-    public static TheoryData<string> PassNames => new() { "fp16", "int8-dynamic", "int8-dynamic-gptq", "int8-qdq-minmax", "int8-qdq-p99.99", "prune-mag-50", "cluster-16-folded", "cluster-16-codebook", "int8-constants", "compact" };
+    public static TheoryData<string> PassNames => new() { "fp16", "int8-dynamic", "int8-dynamic-gptq", "int8-qdq-minmax", "int8-qdq-p99.99", "prune-mag-50", "cluster-16-folded", "cluster-16-codebook", "cluster-16-codebook4", "int8-constants", "compact" };
 
     public static ICompressionPass ByName(string name) => name switch
     {
@@ -38,6 +38,7 @@ public class PassTests
         "prune-mag-50" => new MagnitudePruningPass(0.5),
         "cluster-16-folded" => new WeightClusteringPass(16),
         "cluster-16-codebook" => new WeightClusteringPass(16, ClusterStorage.Codebook),
+        "cluster-16-codebook4" => new WeightClusteringPass(16, ClusterStorage.Codebook4Bit),
         "int8-constants" => new Int8ConstantStoragePass(),
         "compact" => new CompactNamesPass(),
         _ => throw new ArgumentException(name),
@@ -57,7 +58,7 @@ public class PassTests
     [PythonOnnxFact]
     public void Every_pass_output_is_accepted_by_the_python_onnx_checker()
     {
-        foreach (var name in new[] { "fp16", "int8-dynamic", "int8-dynamic-gptq", "int8-qdq-minmax", "int8-qdq-p99.99", "prune-mag-50", "cluster-16-folded", "cluster-16-codebook", "int8-constants", "compact" })
+        foreach (var name in new[] { "fp16", "int8-dynamic", "int8-dynamic-gptq", "int8-qdq-minmax", "int8-qdq-p99.99", "prune-mag-50", "cluster-16-folded", "cluster-16-codebook", "cluster-16-codebook4", "int8-constants", "compact" })
         {
             var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{name}-{Guid.NewGuid():N}.onnx");
             try
@@ -186,6 +187,21 @@ public class PassTests
             var w = Tensors.ToFloats(t);
             Assert.InRange(w.Count(v => v == 0) / (double)w.Length, 0.49, 0.51);
         }
+    }
+
+    [Fact]
+    public void Four_bit_packed_codebook_computes_exactly_the_byte_codebook_and_stores_indices_in_half_the_bytes()
+    {
+        var bytes8 = new WeightClusteringPass(16, ClusterStorage.Codebook).Apply(Trained.Value, null);
+        var bytes4 = new WeightClusteringPass(16, ClusterStorage.Codebook4Bit).Apply(Trained.Value, null);
+        var (p8, _) = Evaluate(bytes8);
+        var (p4, _) = Evaluate(bytes4);
+        Assert.Equal(p8, p4);   // same centroids, same assignment: identical weights after unpacking
+        long Indices(OnnxModel m, string suffix) => m.Graph.Initializer.Where(t => t.Name.EndsWith(suffix)).Sum(t => (long)t.RawData.Length);
+        Assert.Equal(Indices(bytes8, "_indices"), 2 * Indices(bytes4, "_packed"));
+        // The unpacking nodes cost a few hundred bytes per tensor; the file still shrinks.
+        Assert.True(bytes4.ToBytes().Length < bytes8.ToBytes().Length, $"4-bit {bytes4.ToBytes().Length} B vs uint8 {bytes8.ToBytes().Length} B");
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WeightClusteringPass(32, ClusterStorage.Codebook4Bit).Apply(Trained.Value, null));
     }
 
     [Fact]

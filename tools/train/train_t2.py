@@ -79,6 +79,7 @@ def main() -> None:
     ap.add_argument("--budget-minutes", type=float, default=12.0, help="wall-clock cap for training")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=20260101)
+    ap.add_argument("--init", help="start from this state_dict (.pt) instead of random weights (fine-tuning a shipped model)")
     ap.add_argument("--heldout-ids", help="write the held-out object ids here (one per line) for `alerts evaluate --ids`")
     a = ap.parse_args()
 
@@ -90,11 +91,26 @@ def main() -> None:
     channels = [str(c) for c in d["channels"]]
     ok = y >= 0
     X, y = X[ok], y[ok]
-    tr, te = stratified_split(y, a.holdout, rng)
+    if "objects" in d.files:
+        # Alert-history samples of one object are near-duplicates: split by object, stratified by class, so no
+        # held-out object has a truncated copy in training.
+        objs = d["objects"][ok]
+        uniq, first, inv = np.unique(objs, return_index=True, return_inverse=True)
+        otr, ote = stratified_split(y[first], a.holdout, rng)
+        tr, te = np.flatnonzero(np.isin(inv, otr)), np.flatnonzero(np.isin(inv, ote))
+        held_out_objects = uniq[ote]
+        print(f"{len(uniq)} objects -> {len(otr)} train / {len(ote)} held-out objects; "
+              f"{int(d['alert_sample'][ok].sum())} of {len(y)} rows are alert-like truncated histories", file=sys.stderr)
+    else:
+        tr, te = stratified_split(y, a.holdout, rng)
+        held_out_objects = d["ids"][ok][te] if "ids" in d.files else None
     print(f"{len(y)} objects, {X.shape[1]} steps, bands {channels}; train {len(tr)}, held-out {len(te)}", file=sys.stderr)
     print("class counts: " + ", ".join(f"{CLASSES[c]} {int((y == c).sum())}" for c in np.unique(y)), file=sys.stderr)
 
     model = T2(len(channels), steps=X.shape[1], dropout=a.dropout)
+    if a.init:
+        model.load_state_dict(torch.load(a.init))
+        print(f"initialised from {a.init}", file=sys.stderr)
     # Balanced class weights: the simulator's class mix is not the sky's, and the PLAsTiCC metric averages per class.
     counts = np.bincount(y[tr], minlength=len(CLASSES)).astype(np.float64)
     w = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / (counts > 0).sum(), 0.0)
@@ -135,11 +151,14 @@ def main() -> None:
     with torch.no_grad():
         pte = model(Xte).numpy()
     m = metrics(pte, yte)
+    m.update(alert_rows=int(d["alert_sample"][ok].sum()) if "alert_sample" in d.files else 0,
+             train_objects=int(len(np.unique(d["objects"][ok][tr]))) if "objects" in d.files else len(tr),
+             held_out_objects=int(len(held_out_objects)) if held_out_objects is not None else len(te))
     m.update(epochs_run=epoch + 1, seconds=round(time.time() - t0, 1), train=len(tr), held_out=len(te),
              hyper_parameters=dict(vars(a), **model.config), channels=channels)
-    if a.heldout_ids and "ids" in d.files:
+    if a.heldout_ids and held_out_objects is not None:
         with open(a.heldout_ids, "w") as f:
-            f.write("\n".join(str(i) for i in d["ids"][ok][te]) + "\n")
+            f.write("\n".join(str(i) for i in held_out_objects) + "\n")
 
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     export_onnx(model, a.out + ".onnx")

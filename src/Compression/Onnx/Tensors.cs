@@ -34,6 +34,7 @@ public static class Tensors
 
     public static TensorProto FromFloats(string name, ReadOnlySpan<float> data, params long[] dims) => Raw(name, Float, MemoryMarshal.AsBytes(data), dims);
     public static TensorProto FromInt64s(string name, ReadOnlySpan<long> data, params long[] dims) => Raw(name, Int64, MemoryMarshal.AsBytes(data), dims);
+    public static TensorProto FromInt32s(string name, ReadOnlySpan<int> data, params long[] dims) => Raw(name, Int32, MemoryMarshal.AsBytes(data), dims);
     public static TensorProto FromInt8s(string name, ReadOnlySpan<sbyte> data, params long[] dims) => Raw(name, Int8, MemoryMarshal.AsBytes(data), dims);
     public static TensorProto FromUint8s(string name, ReadOnlySpan<byte> data, params long[] dims) => Raw(name, Uint8, data, dims);
     public static TensorProto FromHalfs(string name, ReadOnlySpan<Half> data, params long[] dims) => Raw(name, Float16, MemoryMarshal.AsBytes(data), dims);

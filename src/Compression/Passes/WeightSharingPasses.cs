@@ -75,6 +75,13 @@ public enum ClusterStorage
     Folded,
     /// <summary>A float codebook [k] plus uint8 indices, rebuilt in the graph by Cast(int32) -> Gather.</summary>
     Codebook,
+    /// <summary>
+    /// k ≤ 16: a float codebook plus 4-bit indices packed two per byte (element 2j in the low nibble of byte j, 2j+1 in
+    /// the high one), unpacked in the graph by Cast(int32) -> Mod/Div 16 -> Concat -> Reshape -> Gather (opset-13 ops,
+    /// no BitShift/BitwiseAnd needed). Halves the index bytes of <see cref="Codebook"/> in the .onnx file; ORT folds
+    /// the unpacking into float weights when it saves an optimised .ort, so it does not shrink .ort files.
+    /// </summary>
+    Codebook4Bit,
 }
 
 /// <summary>
@@ -84,11 +91,12 @@ public enum ClusterStorage
 /// </summary>
 public sealed class WeightClusteringPass(int clusters = 16, ClusterStorage storage = ClusterStorage.Folded, int minElements = 256, int iterations = 30) : ICompressionPass
 {
-    public string Name => $"cluster-{clusters}" + (storage == ClusterStorage.Codebook ? "-codebook" : "-folded");
+    public string Name => $"cluster-{clusters}" + storage switch { ClusterStorage.Codebook => "-codebook", ClusterStorage.Codebook4Bit => "-codebook4", _ => "-folded" };
 
     public OnnxModel Apply(OnnxModel source, LabelledSet? calibration)
     {
         if (clusters is < 2 or > 256) throw new ArgumentOutOfRangeException(nameof(clusters), "k must be in 2..256 (indices are uint8)");
+        if (storage == ClusterStorage.Codebook4Bit && clusters > 16) throw new ArgumentOutOfRangeException(nameof(clusters), "4-bit packed indices hold k ≤ 16 clusters");
         var model = source.Clone();
         var targets = new List<TensorProto>();
         foreach (var n in model.Graph.Node)
@@ -106,6 +114,26 @@ public sealed class WeightClusteringPass(int clusters = 16, ClusterStorage stora
                 for (int i = 0; i < w.Length; i++) folded[i] = centroids[assignment[i]];
                 model.SetInitializer(Tensors.FromFloats(t.Name, folded, Tensors.Shape(t)));
             }
+            else if (storage == ClusterStorage.Codebook4Bit && w.Length % 2 == 0)
+            {
+                string name = t.Name;
+                model.RemoveInitializer(name);
+                var packed = new byte[w.Length / 2];
+                for (int j = 0; j < packed.Length; j++) packed[j] = (byte)(assignment[2 * j] | (assignment[2 * j + 1] << 4));
+                model.SetInitializer(Tensors.FromFloats(name + "_codebook", centroids, centroids.Length));
+                model.SetInitializer(Tensors.FromUint8s(name + "_packed", packed, packed.Length));
+                model.SetInitializer(Tensors.FromInt64s(name + "_shape", Tensors.Shape(t), Tensors.Shape(t).Length));
+                if (model.Initializer(Sixteen) is null) model.SetInitializer(Tensors.FromInt32s(Sixteen, [16]));
+                if (model.Initializer(Column) is null) model.SetInitializer(Tensors.FromInt64s(Column, [-1L, 1L], 2));
+                gathers.Add(OnnxModel.Node("Cast", name + "_PackedCast", [name + "_packed"], [name + "_p"], null, OnnxModel.IntAttribute("to", Tensors.Int32)));
+                gathers.Add(OnnxModel.Node("Mod", name + "_Low", [name + "_p", Sixteen], [name + "_lo"]));
+                gathers.Add(OnnxModel.Node("Div", name + "_High", [name + "_p", Sixteen], [name + "_hi"]));
+                gathers.Add(OnnxModel.Node("Reshape", name + "_LowColumn", [name + "_lo", Column], [name + "_lo2"]));
+                gathers.Add(OnnxModel.Node("Reshape", name + "_HighColumn", [name + "_hi", Column], [name + "_hi2"]));
+                gathers.Add(OnnxModel.Node("Concat", name + "_Interleave", [name + "_lo2", name + "_hi2"], [name + "_pairs"], null, OnnxModel.IntAttribute("axis", 1)));
+                gathers.Add(OnnxModel.Node("Reshape", name + "_Indices", [name + "_pairs", name + "_shape"], [name + "_indices_int32"]));
+                gathers.Add(OnnxModel.Node("Gather", name + "_Gather", [name + "_codebook", name + "_indices_int32"], [name], null, OnnxModel.IntAttribute("axis", 0)));
+            }
             else
             {
                 string name = t.Name;
@@ -119,6 +147,9 @@ public sealed class WeightClusteringPass(int clusters = 16, ClusterStorage stora
         for (int i = 0; i < gathers.Count; i++) model.Graph.Node.Insert(i, gathers[i]);
         return model;
     }
+
+    private const string Sixteen = "cluster_nibble_16";
+    private const string Column = "cluster_nibble_column";
 
     public static (float[] Centroids, byte[] Assignment) KMeans1D(float[] values, int k, int iterations)
     {

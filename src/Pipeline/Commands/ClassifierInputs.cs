@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Alerts.Classifier;
 using Alerts.Core;
@@ -6,7 +7,14 @@ using Spectre.Console;
 namespace Alerts.Pipeline.Commands;
 
 /// <summary>One object to classify or learn from: its id, light curve and (when known) its true t2 class index.</summary>
-internal sealed record ObjectLightCurve(string Id, LightCurve LightCurve, int ClassIndex = -1, string? SourceLabel = null);
+internal sealed record ObjectLightCurve(string Id, LightCurve LightCurve, int ClassIndex = -1, string? SourceLabel = null, string? ObjectId = null)
+{
+    /// <summary>The astronomical object this light curve belongs to (an alert-history sample shares its object's id).</summary>
+    public string Object => ObjectId ?? Id;
+
+    /// <summary>True for a truncated alert-like history (see <see cref="ClassifierInputs.AlertHistories"/>), false for a full light curve.</summary>
+    public bool IsAlertHistory => ObjectId is not null;
+}
 
 /// <summary>Inputs shared by <c>alerts classify</c>, <c>alerts evaluate</c> and <c>alerts features</c>.</summary>
 internal static class ClassifierInputs
@@ -162,6 +170,84 @@ internal static class ClassifierInputs
             if (limit > 0 && list.Count >= limit) break;
         }
         return list;
+    }
+
+    /// <summary>
+    /// Alert-like light curves: for each object, up to <paramref name="perObject"/> distinct detections chosen at random
+    /// as "alert times" t, each giving the points an alert sent at t carries: the detection itself plus every earlier
+    /// point with mjd ≥ t − <paramref name="historyDays"/> (ZTF prv_candidates/fp_hists: 30 d; Rubin: 365 d; the windows
+    /// the simulator's encoders write). Training on these is what removes the full-curve/alert skew: an alert never
+    /// holds the object's future. <paramref name="includeFull"/> also keeps the full light curve. Deterministic for a
+    /// seed (a stable FNV hash of the object id, not string.GetHashCode, which differs per process).
+    /// </summary>
+    public static List<ObjectLightCurve> AlertHistories(IReadOnlyList<ObjectLightCurve> objects, int perObject, double historyDays, int seed, bool includeFull)
+    {
+        var list = new List<ObjectLightCurve>((int)Math.Min(1 << 20, (long)objects.Count * (Math.Min(perObject, 64) + (includeFull ? 1 : 0))));
+        var detections = new List<int>();
+        foreach (var o in objects)
+        {
+            if (includeFull) list.Add(o);
+            var lc = o.LightCurve;
+            detections.Clear();
+            var kind = lc.Kind;
+            for (int k = 0; k < lc.Count; k++) if (kind[k] == PointKind.Detection) detections.Add(k);
+            var rng = new Random(unchecked((int)StableHash(o.Id) ^ seed));
+            int take = Math.Min(perObject, detections.Count);
+            for (int j = 0; j < take; j++)   // partial Fisher-Yates: `take` distinct detections
+            {
+                int r = j + rng.Next(detections.Count - j);
+                (detections[j], detections[r]) = (detections[r], detections[j]);
+            }
+            var chosen = detections.GetRange(0, take);
+            chosen.Sort();
+            foreach (int i in chosen)
+            {
+                double t = lc.Mjd[i];
+                var cut = new LightCurve(Math.Min(lc.Count, i + 1));
+                for (int k = 0; k <= i; k++)
+                    if (lc.Mjd[k] >= t - historyDays) cut.Add(lc.Mjd[k], lc.Band[k], lc.Flux[k], lc.FluxErr[k], lc.Kind[k]);
+                list.Add(new ObjectLightCurve($"{o.Id}@{t.ToString("0.#####", CultureInfo.InvariantCulture)}", cut, o.ClassIndex, o.SourceLabel, o.Id));
+            }
+        }
+        return list;
+    }
+
+    /// <summary>The alert history window of a survey's alerts as the simulator writes them (and the surveys send them).</summary>
+    public static double AlertHistoryDays(Survey survey) =>
+        survey == Survey.Ztf ? global::Alerts.Simulator.Alerts.ZtfAlertEncoder.HistoryDays : global::Alerts.Simulator.Alerts.LsstAlertEncoder.HistoryDays;
+
+    private static uint StableHash(string s)
+    {
+        uint h = 2166136261;
+        foreach (char c in s) { h ^= c; h *= 16777619; }
+        return h;
+    }
+
+    /// <summary>Only the objects whose id is listed in <paramref name="idFile"/> (one per line), at most <paramref name="limit"/> (0 = all).</summary>
+    public static List<ObjectLightCurve> FilterIds(List<ObjectLightCurve> objects, string idFile, int limit)
+    {
+        if (!File.Exists(idFile)) throw new FileNotFoundException($"--ids {idFile}: file not found; expected one object id per line (train_t2.py --heldout-ids writes it)", idFile);
+        var keep = new HashSet<string>(File.ReadAllLines(idFile).Select(l => l.Trim()).Where(l => l.Length > 0), StringComparer.Ordinal);
+        var kept = objects.Where(o => keep.Contains(o.Id));
+        return (limit > 0 ? kept.Take(limit) : kept).ToList();
+    }
+
+    /// <summary>The --alert-samples / --no-full / --history-days / --sample-seed options shared by features and evaluate.</summary>
+    public sealed class AlertSampleOptions
+    {
+        public Option<int> Samples { get; } = new("--alert-samples") { Description = "per object, N alert-like histories: the light curve up to a random detection, within the survey's alert history window (ZTF 30 d, Rubin 365 d); 0 = full light curves only" };
+        public Option<bool> NoFull { get; } = new("--no-full") { Description = "with --alert-samples: leave out the full light curves (alert-level evaluation)" };
+        public Option<double?> HistoryDays { get; } = new("--history-days") { Description = "alert history window in days (default: the survey's, as the simulator writes alerts)" };
+        public Option<int> Seed { get; } = new("--sample-seed") { Description = "seed for the alert times drawn", DefaultValueFactory = _ => 1 };
+        public IEnumerable<Option> All => [Samples, NoFull, HistoryDays, Seed];
+
+        public List<ObjectLightCurve> Apply(ParseResult parse, List<ObjectLightCurve> objects, Survey survey)
+        {
+            int n = parse.GetValue(Samples);
+            if (n < 0) throw new ArgumentException($"--alert-samples {n}: must be 0 or more");
+            if (n == 0) return objects;
+            return AlertHistories(objects, n, parse.GetValue(HistoryDays) ?? AlertHistoryDays(survey), parse.GetValue(Seed), !parse.GetValue(NoFull));
+        }
     }
 
     public static string F(double v, string fmt = "0.000") => double.IsNaN(v) ? "-" : v.ToString(fmt, CultureInfo.InvariantCulture);

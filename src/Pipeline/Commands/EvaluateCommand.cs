@@ -21,8 +21,9 @@ public static class EvaluateCommand
         var limit = new Option<int>("--limit") { Description = "evaluate at most N objects (0 = all)" };
         var ids = new Option<string?>("--ids") { Description = "evaluate only the object ids listed in this file (one per line), e.g. the held-out split written by train_t2.py" };
         var workers = new Option<int>("--workers") { Description = "worker threads (one session each)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var sampling = new ClassifierInputs.AlertSampleOptions();
         var cmd = new Command("evaluate", "Evaluate a t2 model on labelled light curves: per-class accuracy, macro-F1, PLAsTiCC weighted log-loss.");
-        foreach (var o in new Option[] { model, lightcurves, labels, bts, survey, json, limit, ids, workers }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, lightcurves, labels, bts, survey, json, limit, ids, workers }.Concat(sampling.All)) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             try
@@ -31,13 +32,8 @@ public static class EvaluateCommand
                 var modelPath = ClassifierInputs.ResolveModel(parse.GetValue(model), sv);
                 var skipped = new Dictionary<string, int>();
                 var objects = ClassifierInputs.ReadLabelled(parse.GetValue(bts), parse.GetValue(lightcurves), parse.GetValue(labels), sv, skipped, parse.GetValue(ids) is null ? parse.GetValue(limit) : 0);
-                if (parse.GetValue(ids) is { } idFile)
-                {
-                    if (!File.Exists(idFile)) throw new FileNotFoundException($"--ids {idFile}: file not found; expected one object id per line", idFile);
-                    var keep = new HashSet<string>(File.ReadAllLines(idFile).Select(l => l.Trim()).Where(l => l.Length > 0), StringComparer.Ordinal);
-                    objects = objects.Where(o => keep.Contains(o.Id)).ToList();
-                    if (parse.GetValue(limit) > 0) objects = objects.Take(parse.GetValue(limit)).ToList();
-                }
+                if (parse.GetValue(ids) is { } idFile) objects = ClassifierInputs.FilterIds(objects, idFile, parse.GetValue(limit));
+                objects = sampling.Apply(parse, objects, sv);
                 var report = Run(modelPath, objects, sv, Math.Max(1, parse.GetValue(workers)), skipped, parse.GetValue(json));
                 if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
                 return 0;

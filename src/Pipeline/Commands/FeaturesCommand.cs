@@ -9,7 +9,8 @@ namespace Alerts.Pipeline.Commands;
 /// <summary>
 /// <c>alerts features</c>: the t2 model inputs computed by the service's own preprocessing, for training, so train and
 /// serve see identical inputs. Writes an .npz with X float32 [N, steps, bands], y int64 [N] (t2 class index, FINK
-/// T2_COLS order), ids &lt;U [N], and channels &lt;U [bands]; objects the preprocessing rejects are left out and counted.
+/// T2_COLS order), ids &lt;U [N], objects &lt;U [N], alert_sample int64 [N] (1 = truncated alert-like history) and
+/// channels &lt;U [bands]; light curves the preprocessing rejects are left out and counted.
 /// </summary>
 public static class FeaturesCommand
 {
@@ -23,8 +24,10 @@ public static class FeaturesCommand
         var output = new Option<string>("--out") { Description = "output .npz (or .npy for X only)", Required = true };
         var limit = new Option<int>("--limit") { Description = "at most N objects (0 = all)" };
         var workers = new Option<int>("--workers") { Description = "worker threads (one GP each)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var ids = new Option<string?>("--ids") { Description = "only the object ids listed in this file (one per line), e.g. the held-out split train_t2.py writes" };
+        var sampling = new ClassifierInputs.AlertSampleOptions();
         var cmd = new Command("features", "Compute t2 inputs (GP on a 100-step grid, robust-scaled) for labelled light curves, for training.");
-        foreach (var o in new Option[] { lightcurves, labels, bts, survey, preset, output, limit, workers }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { lightcurves, labels, bts, survey, preset, output, limit, workers, ids }.Concat(sampling.All)) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             try
@@ -32,7 +35,9 @@ public static class FeaturesCommand
                 var sv = ClassifierInputs.ParseSurvey(parse.GetValue(survey));
                 var pre = parse.GetValue(preset) is { } p ? T2Preprocessing.ByName(p) : T2Preprocessing.ForSurvey(sv);
                 var skipped = new Dictionary<string, int>();
-                var objects = ClassifierInputs.ReadLabelled(parse.GetValue(bts), parse.GetValue(lightcurves), parse.GetValue(labels), sv, skipped, parse.GetValue(limit));
+                var objects = ClassifierInputs.ReadLabelled(parse.GetValue(bts), parse.GetValue(lightcurves), parse.GetValue(labels), sv, skipped, parse.GetValue(ids) is null ? parse.GetValue(limit) : 0);
+                if (parse.GetValue(ids) is { } idFile) objects = ClassifierInputs.FilterIds(objects, idFile, parse.GetValue(limit));
+                objects = sampling.Apply(parse, objects, sv);
                 Run(objects, pre, parse.GetValue(output)!, Math.Max(1, parse.GetValue(workers)), skipped);
                 return 0;
             }
@@ -74,11 +79,15 @@ public static class FeaturesCommand
         var xs = new float[keep.Count * size];
         var ys = new long[keep.Count];
         var ids = new List<string>(keep.Count);
+        var objectIds = new List<string>(keep.Count);
+        var alertSample = new long[keep.Count];
         for (int k = 0; k < keep.Count; k++)
         {
             x.AsSpan(keep[k] * size, size).CopyTo(xs.AsSpan(k * size, size));
             ys[k] = objects[keep[k]].ClassIndex;
             ids.Add(objects[keep[k]].Id);
+            objectIds.Add(objects[keep[k]].Object);
+            alertSample[k] = objects[keep[k]].IsAlertHistory ? 1 : 0;
         }
         var dir = Path.GetDirectoryName(Path.GetFullPath(output));
         if (dir is not null) Directory.CreateDirectory(dir);
@@ -94,6 +103,9 @@ public static class FeaturesCommand
                 ("X", s => NumpyArchive.WriteNpy(s, xs, keep.Count, preset.Steps, preset.Channels.Length)),
                 ("y", s => NumpyArchive.WriteNpy(s, ys, keep.Count)),
                 ("ids", s => NumpyArchive.WriteNpy(s, ids)),
+                // Row → object (alert samples of one object share it: train/held-out splits must be by object).
+                ("objects", s => NumpyArchive.WriteNpy(s, objectIds)),
+                ("alert_sample", s => NumpyArchive.WriteNpy(s, alertSample, keep.Count)),
                 ("channels", s => NumpyArchive.WriteNpy(s, preset.Channels.Select(b => b.Name()).ToList())),
                 ("classes", s => NumpyArchive.WriteNpy(s, T2Classes.Names)),
             ]);
@@ -102,7 +114,7 @@ public static class FeaturesCommand
         var rejected = reasons.Where(r => r is not null).GroupBy(r => r!).OrderByDescending(g => g.Count());
         var table = new Table().Title($"features → {Markup.Escape(output)}").AddColumns("item", "value");
         table.AddRow("preset", preset.Name);
-        table.AddRow("objects read", objects.Count.ToString());
+        table.AddRow("light curves (objects + alert samples)", $"{objects.Count} ({objects.Count(o => o.IsAlertHistory)} alert samples)");
         table.AddRow("written", keep.Count.ToString());
         table.AddRow("rejected", Markup.Escape(string.Join(", ", rejected.Select(g => $"{g.Key} {g.Count()}"))) is { Length: > 0 } r ? r : "0");
         table.AddRow("skipped labels", Markup.Escape(string.Join(", ", skipped.Select(kv => $"{kv.Key} {kv.Value}"))) is { Length: > 0 } s ? s : "0");
