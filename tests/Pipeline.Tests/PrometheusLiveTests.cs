@@ -128,7 +128,8 @@ public sealed class PrometheusLiveTests(ITestOutputHelper output)
             Assert.Empty(await prometheus.QueryAsync("alerts_end_to_end_latency_seconds_count{reference=\"source\"}", at));
             Assert.Equal(1, await prometheus.ScalarAsync("max_over_time(up{job=\"alerts\"}[5s])", at));
             var models = await prometheus.QueryAsync("alerts_model_info", at);
-            Assert.Contains(models, m => m.Labels["model"] == "t2-ztf.onnx" && Regex.IsMatch(m.Labels["model_id"], "^[0-9a-f]{12}$") && m.Value == 1);
+            // ModelLocator serves the deployed .ort when it is shipped, else the fp32 .onnx.
+            Assert.Contains(models, m => Regex.IsMatch(m.Labels["model"], @"^t2-ztf(\.deployed\.ort|\.onnx)$") && Regex.IsMatch(m.Labels["model_id"], "^[0-9a-f]{12}$") && m.Value == 1);
 
             // 4. Prometheus loaded all five alerting rules and evaluates them without error; none fires on a healthy replay.
             //    The rules react to the live series: once the replay ended (alerts_ready 0), AlertsNotReady went pending
