@@ -463,17 +463,19 @@ public sealed class TfLiteToOnnx
     }
 
     /// <summary>
-    /// TFLite's hybrid FULLY_CONNECTED (kernels/fully_connected.cc EvalHybrid, portable_tensor_utils.cc): per input row
-    /// r = max|x|, s = r/127, q = clamp(round(x·(127/r)), −127, 127) (rows of zeros give q = 0), then
-    /// y = (q·W_int8ᵀ)·s·w_scale. The integer products and sums are exact in float32 here (|Σ| ≤ 127·127·K &lt; 2²⁴ for
-    /// K ≤ 1040), so a float MatMul of the integer-valued tensors reproduces the int32 accumulation. ONNX Round is
-    /// half-to-even where TFLite rounds half away from zero; they differ only when x·127/r is exactly k+0.5.
-    /// Asymmetric input quantization (asymmetric_quantize_inputs) is not reproduced and is rejected.
+    /// TFLite's hybrid FULLY_CONNECTED (kernels/fully_connected.cc EvalHybrid, portable_tensor_utils.cc), step by step:
+    /// each input row is quantized on the fly to int8 and multiplied by the int8 weights in int32, then rescaled:
+    /// y = ((q − zp)·W_int8ᵀ)·(s_x·s_w) (+ bias). Symmetric (default): r = max|x|, s_x = r/127,
+    /// q = clamp(round(x·(127/r)), ±127), zp = 0. Asymmetric (asymmetric_quantize_inputs): rmin = min(0, min x),
+    /// rmax = max(0, max x), s = (rmax − rmin)/255 in double, zp from whichever end has the smaller error, nudged and
+    /// rounded, q = clamp(round(zp + x·(1/s)), −128, 127). Rows of zeros give q − zp = 0. Rounding is half away from
+    /// zero as std::round (Sign·Floor(|v| + 0.5)). The integer sums are exact in float32 here (|Σ| ≤ 255·127·K &lt; 2²⁴
+    /// for K ≤ 518), so a float MatMul of integer-valued tensors reproduces the int32 accumulation.
     /// </summary>
     private string HybridKernelMatMul(string x, TfLiteTensor weights, TfLiteQuantization q, int units, int k, bool asymmetric, TfLiteOperator op)
     {
-        if (asymmetric) throw new NotSupportedException($"FULLY_CONNECTED (operator {op.Index}) asks for asymmetric input quantization; only TFLite's symmetric hybrid kernel is reproduced (import with --hybrid dequantized to run it in float)");
-        if (k > 1040) Notes.Add($"FULLY_CONNECTED (operator {op.Index}) has K = {k}: integer sums may exceed float32's exact range");
+        if (k * (asymmetric ? 255L : 127L) * 127L >= 1L << 24)
+            Notes.Add($"FULLY_CONNECTED (operator {op.Index}) has K = {k}: integer sums may exceed float32's exact range, so results can differ from TFLite in the last bits");
         var raw = MemoryMarshal.Cast<byte, sbyte>(_model.Data(weights).Span);
         var wt = new float[k * units];
         for (int u = 0; u < units; u++) for (int i = 0; i < k; i++) wt[i * units + u] = raw[u * k + i];
@@ -481,24 +483,96 @@ public sealed class TfLiteToOnnx
         var scale = q.IsPerChannel ? q.Scale : [q.Scale[0]];
         string wScale = Const(Tensors.FromFloats(Temp("w_scale"), scale, scale.Length));
 
-        string abs = Temp("abs"), range = Temp("range"), isZero = Temp("range_is_zero"), safeRange = Temp("safe_range");
-        Emit("Abs", [x], [abs]);
-        Emit("ReduceMax", [abs], [range], OnnxModel.IntsAttribute("axes", -1), OnnxModel.IntAttribute("keepdims", 1));
-        // A zero row: TFLite sets q = 0 and scale 1; here range 0 -> 1 keeps x·127/1 = 0 and the product 0.
-        Emit("Equal", [range, Const(Tensors.ScalarFloat(Temp("zero"), 0f))], [isZero]);
-        Emit("Where", [isZero, Const(Tensors.ScalarFloat(Temp("one"), 1f)), range], [safeRange]);
-        string inv = Temp("inv_scale"), scaled = Temp("x_scaled"), rounded = Temp("x_rounded"), qx = Temp("x_q");
-        Emit("Div", [Const(Tensors.ScalarFloat(Temp("k127"), 127f)), safeRange], [inv]);
-        Emit("Mul", [x, inv], [scaled]);
-        Emit("Round", [scaled], [rounded]);
-        Emit("Clip", [rounded, Const(Tensors.ScalarFloat(Temp("qmin"), -127f)), Const(Tensors.ScalarFloat(Temp("qmax"), 127f))], [qx]);
-        string acc = Temp("acc"), sx = Temp("x_scale"), both = Temp("scaled_acc"), y = Temp("fc_hybrid");
-        Emit("MatMul", [qx, wName], [acc]);
-        Emit("Div", [safeRange, Const(Tensors.ScalarFloat(Temp("k127"), 127f))], [sx]);
-        Emit("Mul", [acc, sx], [both]);
-        Emit("Mul", [both, wScale], [y]);
-        Notes.Add($"FULLY_CONNECTED (operator {op.Index}) hybrid int8 '{weights.Name}' [{units}x{k}], {(q.IsPerChannel ? "per-channel" : "per-tensor")} scale: TFLite kernel arithmetic (dynamic int8 input rows)");
+        string xScale, centred;
+        if (!asymmetric)
+        {
+            string abs = Temp("abs"), range = Temp("range"), isZero = Temp("range_is_zero"), safeRange = Temp("safe_range");
+            Emit("Abs", [x], [abs]);
+            Emit("ReduceMax", [abs], [range], OnnxModel.IntsAttribute("axes", -1), OnnxModel.IntAttribute("keepdims", 1));
+            // A zero row: TFLite sets q = 0 and scale 1; range 0 -> 1 keeps q = round(0·127) = 0.
+            Emit("Equal", [range, FloatScalar(0f)], [isZero]);
+            Emit("Where", [isZero, FloatScalar(1f), range], [safeRange]);
+            string inv = Temp("inv_scale"), scaled = Temp("x_scaled");
+            Emit("Div", [FloatScalar(127f), safeRange], [inv]);
+            Emit("Mul", [x, inv], [scaled]);
+            centred = Temp("x_q");
+            Emit("Clip", [RoundHalfAway(scaled), FloatScalar(-127f), FloatScalar(127f)], [centred]);
+            xScale = Temp("x_scale");
+            Emit("Div", [safeRange, FloatScalar(127f)], [xScale]);
+        }
+        else
+        {
+            const int Double = (int)TensorProto.Types.DataType.Double;
+            string mn = Temp("row_min"), mx = Temp("row_max"), rmin = Temp("rmin"), rmax = Temp("rmax"), rminD = Temp("rmin_f64"), rmaxD = Temp("rmax_f64");
+            Emit("ReduceMin", [x], [mn], OnnxModel.IntsAttribute("axes", -1), OnnxModel.IntAttribute("keepdims", 1));
+            Emit("ReduceMax", [x], [mx], OnnxModel.IntsAttribute("axes", -1), OnnxModel.IntAttribute("keepdims", 1));
+            Emit("Min", [mn, FloatScalar(0f)], [rmin]);
+            Emit("Max", [mx, FloatScalar(0f)], [rmax]);
+            Emit("Cast", [rmin], [rminD], OnnxModel.IntAttribute("to", Double));
+            Emit("Cast", [rmax], [rmaxD], OnnxModel.IntAttribute("to", Double));
+            string range = Temp("range"), degenerate = Temp("degenerate"), safeRange = Temp("safe_range"), s = Temp("scale_f64");
+            Emit("Sub", [rmaxD, rminD], [range]);
+            Emit("Equal", [range, DoubleScalar(0)], [degenerate]);
+            Emit("Where", [degenerate, DoubleScalar(255), range], [safeRange]);   // degenerate rows: scale 1
+            Emit("Div", [safeRange, DoubleScalar(255)], [s]);
+            string a = Temp("rmin_over_s"), b = Temp("rmax_over_s"), zMin = Temp("zp_from_min"), zMax = Temp("zp_from_max");
+            Emit("Div", [rminD, s], [a]);
+            Emit("Div", [rmaxD, s], [b]);
+            Emit("Sub", [DoubleScalar(-128), a], [zMin]);
+            Emit("Sub", [DoubleScalar(127), b], [zMax]);
+            string absA = Temp("abs_a"), absB = Temp("abs_b"), eMin = Temp("err_min"), eMax = Temp("err_max"), useMin = Temp("use_min"), zd = Temp("zp_f64");
+            Emit("Abs", [a], [absA]); Emit("Abs", [b], [absB]);
+            Emit("Add", [DoubleScalar(128), absA], [eMin]);
+            Emit("Add", [DoubleScalar(127), absB], [eMax]);
+            Emit("Less", [eMin, eMax], [useMin]);
+            Emit("Where", [useMin, zMin, zMax], [zd]);
+            // Nudge: <= -128 -> -128, >= 127 -> 127, else round half away; Max/Min then round gives the same.
+            string zc1 = Temp("zp_lo"), zc2 = Temp("zp_hi"), zpD = RoundHalfAway(zd, Double), zp = Temp("zp");
+            Emit("Max", [zd, DoubleScalar(-128)], [zc1]);
+            Emit("Min", [zc1, DoubleScalar(127)], [zc2]);
+            zpD = RoundHalfAway(zc2, Double);
+            Emit("Cast", [zpD], [zp], OnnxModel.IntAttribute("to", Tensors.Float));
+            xScale = Temp("x_scale");
+            Emit("Cast", [s], [xScale], OnnxModel.IntAttribute("to", Tensors.Float));
+            // scaling_factor_inv = 1.0 / (float)scale, computed in double and stored as float.
+            string sBack = Temp("x_scale_f64"), invD = Temp("inv_f64"), inv = Temp("inv_scale"), scaled = Temp("x_scaled"), shifted = Temp("x_shifted");
+            Emit("Cast", [xScale], [sBack], OnnxModel.IntAttribute("to", Double));
+            Emit("Div", [DoubleScalar(1), sBack], [invD]);
+            Emit("Cast", [invD], [inv], OnnxModel.IntAttribute("to", Tensors.Float));
+            Emit("Mul", [x, inv], [scaled]);
+            Emit("Add", [zp, scaled], [shifted]);
+            string qx = Temp("x_q");
+            Emit("Clip", [RoundHalfAway(shifted), FloatScalar(-128f), FloatScalar(127f)], [qx]);
+            centred = Temp("x_q_minus_zp");
+            Emit("Sub", [qx, zp], [centred]);
+        }
+        string acc = Temp("acc"), combined = Temp("combined_scale"), y = Temp("fc_hybrid");
+        Emit("MatMul", [centred, wName], [acc]);
+        // TFLite multiplies the two scales first, then the int32 sum by their product.
+        Emit("Mul", [xScale, wScale], [combined]);
+        Emit("Mul", [acc, combined], [y]);
+        Notes.Add($"FULLY_CONNECTED (operator {op.Index}) hybrid int8 '{weights.Name}' [{units}x{k}], {(q.IsPerChannel ? "per-channel" : "per-tensor")} weight scale, {(asymmetric ? "asymmetric" : "symmetric")} dynamic int8 input rows: TFLite's kernel arithmetic");
         return y;
+    }
+
+    /// <summary>std::round: half away from zero, as Sign(v)·Floor(|v| + 0.5).</summary>
+    private string RoundHalfAway(string v, int type = Tensors.Float)
+    {
+        string abs = Temp("round_abs"), half = Temp("round_half"), fl = Temp("round_floor"), sign = Temp("round_sign"), r = Temp("rounded");
+        Emit("Abs", [v], [abs]);
+        Emit("Add", [abs, type == Tensors.Float ? FloatScalar(0.5f) : DoubleScalar(0.5)], [half]);
+        Emit("Floor", [half], [fl]);
+        Emit("Sign", [v], [sign]);
+        Emit("Mul", [sign, fl], [r]);
+        return r;
+    }
+
+    private string FloatScalar(float v) => Const(Tensors.ScalarFloat(Temp("c"), v));
+
+    private string DoubleScalar(double v)
+    {
+        var t = new TensorProto { Name = Temp("c"), DataType = (int)TensorProto.Types.DataType.Double, RawData = Google.Protobuf.ByteString.CopyFrom(BitConverter.GetBytes(v)) };
+        return Const(t);
     }
 
     // ---- values and constants ----
