@@ -105,7 +105,15 @@ public sealed class TfLiteToOnnx
         _values[input.Index] = _options.InputName;
 
         CollectInitVariables();
-        foreach (var op in _sg.Operators) ConvertOperator(op);
+        foreach (var op in _sg.Operators)
+        {
+            try { ConvertOperator(op); }
+            catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or InvalidOperationException or OverflowException or InvalidCastException)
+            {
+                // A well-formed file never gets here: these mean an operator with missing inputs or inconsistent tensors.
+                throw new InvalidDataException($"{op.OpName} (operator {op.Index}) is malformed: {e.Message}", e);
+            }
+        }
 
         var output = _sg.Tensors[_sg.Outputs[0]];
         RequireFloat(output, "graph output");
