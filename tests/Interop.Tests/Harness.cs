@@ -5,9 +5,9 @@ namespace Alerts.Interop.Tests;
 internal static class Harness
 {
     /// <summary>Parses the flatbuffer, converts it, and runs the ONNX graph in ONNX Runtime on one input.</summary>
-    public static float[] Run(byte[] tflite, float[] x, int[] shape, HybridArithmetic hybrid = HybridArithmetic.TfLiteKernel)
+    public static float[] Run(byte[] tflite, float[] x, int[] shape, HybridArithmetic hybrid = HybridArithmetic.TfLiteKernel, bool sequentialSums = true)
     {
-        var onnx = TfLiteToOnnx.Convert(TfLiteModel.Parse(tflite), new TfLiteImportOptions { Hybrid = hybrid });
+        var onnx = TfLiteToOnnx.Convert(TfLiteModel.Parse(tflite), new TfLiteImportOptions { Hybrid = hybrid, SequentialSums = sequentialSums });
         return ReferenceCheck.Run(onnx.ToBytes(), x, shape);
     }
 

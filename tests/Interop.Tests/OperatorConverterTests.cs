@@ -224,8 +224,10 @@ public class OperatorConverterTests
         Close([0f, 3f, 1f, 4f, 2f, 5f], Run(g.Build(), Seq(6), [2, 3]));
     }
 
-    [Fact]
-    public void ExpandDims_then_a_1x1_Conv2D_embeds_channels_like_the_t2_input_layer()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ExpandDims_then_a_1x1_Conv2D_embeds_channels_like_the_t2_input_layer(bool sequentialSums)
     {
         // [-1, 4, 2] -> EXPAND_DIMS(axis 1) -> [-1, 1, 4, 2] -> CONV_2D 1x1, 3 filters, bias, RELU.
         var g = new TfLiteGraphBuilder();
@@ -246,7 +248,7 @@ public class OperatorConverterTests
             expected[(n * 4 + t) * 3 + 1] = Math.Max(0, b + 0.5f);
             expected[(n * 4 + t) * 3 + 2] = Math.Max(0, a - b - 1f);
         }
-        Close(expected, Run(g.Build(), input, [2, 4, 2]), 1e-6);
+        Close(expected, Run(g.Build(), input, [2, 4, 2], sequentialSums: sequentialSums), 1e-6);
     }
 
     [Theory]
@@ -283,10 +285,13 @@ public class OperatorConverterTests
     }
 
     [Theory]
-    [InlineData(false, false)]
-    [InlineData(false, true)]
-    [InlineData(true, false)]
-    public void BatchMatMul_with_adjoints_matches_a_direct_product(bool adjX, bool adjY)
+    [InlineData(false, false, true)]
+    [InlineData(false, true, true)]
+    [InlineData(true, false, true)]
+    [InlineData(false, false, false)]
+    [InlineData(false, true, false)]
+    [InlineData(true, false, false)]
+    public void BatchMatMul_with_adjoints_matches_a_direct_product(bool adjX, bool adjY, bool sequentialSums)
     {
         // x [2, 2, 3] (or its adjoint [2, 3, 2]) times c [3, 4] (or [4, 3]) -> [2, 2, 4]
         var cData = Random(12, 5);
@@ -304,7 +309,7 @@ public class OperatorConverterTests
                 s += (adjX ? input[b * 6 + k * 2 + i] : input[b * 6 + i * 3 + k]) * (adjY ? cData[j * 3 + k] : cData[k * 4 + j]);
             expected[(b * 2 + i) * 4 + j] = (float)s;
         }
-        Close(expected, Run(g.Build(), input, xShape), 1e-5);
+        Close(expected, Run(g.Build(), input, xShape, sequentialSums: sequentialSums), 1e-5);
     }
 
     [Fact]

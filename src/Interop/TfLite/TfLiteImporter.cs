@@ -43,7 +43,7 @@ public static class TfLiteImporter
         AddMetadata(onnx, "source_sha256", sha);
         AddMetadata(onnx, "classes", string.Join(",", T2Classes.Names));
         AddMetadata(onnx, "hybrid_arithmetic", options.Hybrid.ToString());
-        AddMetadata(onnx, "preprocessing", "fink-t2");
+        AddMetadata(onnx, "alerts.preprocessing", "fink-t2");
         string card = Card(path, bytes.Length, sha, model, onnx, options, notes, counts);
         return new TfLiteImport(onnx, card, sha, notes, counts);
     }

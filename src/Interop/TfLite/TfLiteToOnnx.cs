@@ -27,6 +27,13 @@ public sealed record TfLiteImportOptions
     public string OutputName { get; init; } = "probabilities";
 
     public string ProducerName { get; init; } = "alerts import-tflite";
+
+    /// <summary>
+    /// Express small float contractions (1×1 CONV_2D, BATCH_MATMUL) as sequential multiply-then-add chains, bias first,
+    /// as TFLite's WASM/portable kernels sum them, instead of ONNX Runtime's FMA GEMMs. This only matters because the
+    /// hybrid kernels re-quantize these sums: one ulp can move an input across a rounding boundary.
+    /// </summary>
+    public bool SequentialSums { get; init; } = true;
 }
 
 /// <summary>
@@ -367,6 +374,24 @@ public sealed class TfLiteToOnnx
         if (op.OptBool(1)) b = SwapLastTwo(b, _sg.Tensors[op.Inputs[1]].DeclaredShape.Length, op);
         var bt = _sg.Tensors[op.Inputs[1]];
         if (bt.Type == TfLiteType.Int8) throw new NotSupportedException($"BATCH_MATMUL (operator {op.Index}) with int8 operand '{bt.Name}' (hybrid) is not supported");
+        var aShape = _sg.Tensors[op.Inputs[0]].DeclaredShape;   // -1 where dynamic: only a static K is unrolled
+        int kDim = aShape.Length == 0 ? 0 : op.OptBool(0) ? aShape[^2] : aShape[^1];
+        if (_options.SequentialSums && kDim is > 0 and <= 128)
+        {
+            // acc = Σ_k a[..., :, k] * b[..., k, :], summed in k order without fused multiply-add.
+            string? acc = null;
+            for (int k = 0; k < kDim; k++)
+            {
+                string ak = Temp("a_k"), bk = Temp("b_k"), term = Temp("term");
+                Emit("Slice", [a, Const(Tensors.FromInt64s(Temp("starts"), [k], 1)), Const(Tensors.FromInt64s(Temp("ends"), [k + 1], 1)), Const(Tensors.FromInt64s(Temp("axes"), [-1], 1))], [ak]);
+                Emit("Slice", [b, Const(Tensors.FromInt64s(Temp("starts"), [k], 1)), Const(Tensors.FromInt64s(Temp("ends"), [k + 1], 1)), Const(Tensors.FromInt64s(Temp("axes"), [-2], 1))], [bk]);
+                Emit("Mul", [ak, bk], [term]);
+                if (acc is null) acc = term;
+                else { string next = Temp("acc"); Emit("Add", [acc, term], [next]); acc = next; }
+            }
+            Emit("Identity", [acc!], [DefineOutput(op.Outputs[0])]);
+            return;
+        }
         Emit("MatMul", [a, b], [DefineOutput(op.Outputs[0])]);
     }
 
@@ -388,6 +413,23 @@ public sealed class TfLiteToOnnx
         if (filter.Type != TfLiteType.Float32) throw new NotSupportedException($"CONV_2D (operator {op.Index}) with {filter.Type} filter '{filter.Name}' (hybrid convolution) is not supported");
         var w = Floats(filter);
         int o = filter.Shape[0], kh = filter.Shape[1], kw = filter.Shape[2], ci = filter.Shape[3];
+        if (_options.SequentialSums && kh == 1 && kw == 1 && op.OptInt(1, 1) == 1 && op.OptInt(2, 1) == 1 && ci <= 16)
+        {
+            // acc = bias; acc += x[..., c] * w[:, c] for c in order (NHWC, no transposes needed for 1×1).
+            string? acc = op.Inputs.Length > 2 && op.Inputs[2] >= 0 ? Value(op.Inputs[2]) : null;
+            for (int c = 0; c < ci; c++)
+            {
+                var col = new float[o];
+                for (int a = 0; a < o; a++) col[a] = w[a * ci + c];
+                string xc = Temp("x_channel"), term = Temp("term");
+                Emit("Slice", [Value(op.Inputs[0]), Const(Tensors.FromInt64s(Temp("starts"), [c], 1)), Const(Tensors.FromInt64s(Temp("ends"), [c + 1], 1)), Const(Tensors.FromInt64s(Temp("axes"), [-1], 1))], [xc]);
+                Emit("Mul", [xc, Const(Tensors.FromFloats(Temp("w_col"), col, o))], [term]);
+                if (acc is null) acc = term;
+                else { string next = Temp("acc"); Emit("Add", [acc, term], [next]); acc = next; }
+            }
+            Activation(acc!, op.OptByte(3), DefineOutput(op.Outputs[0]));
+            return;
+        }
         var oihw = new float[w.Length];
         for (int a = 0; a < o; a++) for (int y = 0; y < kh; y++) for (int x = 0; x < kw; x++) for (int c = 0; c < ci; c++)
             oihw[((a * ci + c) * kh + y) * kw + x] = w[((a * kh + y) * kw + x) * ci + c];
