@@ -72,6 +72,9 @@ public sealed record T2Preprocessing
     /// <summary><see cref="FinkT2"/> with FINK's production time sign (jd[0] − jd), i.e. the grid reversed in time.</summary>
     public static readonly T2Preprocessing FinkT2Production = FinkT2 with { Name = "fink-t2-production", ReverseTime = true };
 
+    /// <summary><see cref="FinkT2"/> with the columns in the other Python-set order, (ztfr, ztfg): what FINK's t2 saw in some processes.</summary>
+    public static readonly T2Preprocessing FinkT2BandsSwapped = FinkT2 with { Name = "fink-t2-rg", Channels = [Band.ZtfR, Band.ZtfG] };
+
     public static T2Preprocessing ForSurvey(Survey survey) => survey == Survey.Ztf ? Ztf : Lsst;
 
     public static T2Preprocessing ByName(string name) => name.ToLowerInvariant() switch
@@ -80,6 +83,7 @@ public sealed record T2Preprocessing
         "t2-lsst" or "lsst" or "elasticc" => Lsst,
         "fink-t2" => FinkT2,
         "fink-t2-production" => FinkT2Production,
-        _ => throw new ArgumentException($"unknown preprocessing preset '{name}': use t2-ztf, t2-lsst, fink-t2 or fink-t2-production"),
+        "fink-t2-rg" => FinkT2BandsSwapped,
+        _ => throw new ArgumentException($"unknown preprocessing preset '{name}': use t2-ztf, t2-lsst, fink-t2, fink-t2-production or fink-t2-rg"),
     };
 }

@@ -23,7 +23,8 @@ public static class TfLiteImporter
         "FINK took the columns in Python-set order (not fixed between processes); we use (ztfg, ztfr). FINK computed " +
         "times as jd[0] - jd (negative, reversed); astronet trained with forward time. Preprocessing preset: fink-t2.";
 
-    public static TfLiteImport Import(string path, TfLiteImportOptions? options = null)
+    /// <param name="savedModelDirectory">When set, the weights come from this SavedModel's variables/ (fp32 t2) and the .tflite supplies only the architecture.</param>
+    public static TfLiteImport Import(string path, TfLiteImportOptions? options = null, string? savedModelDirectory = null)
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
@@ -32,18 +33,32 @@ public static class TfLiteImporter
         try { model = TfLiteModel.Parse(bytes); }
         catch (InvalidDataException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
         options ??= new TfLiteImportOptions();
+        var preNotes = new List<string>();
+        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        if (savedModelDirectory is not null)
+        {
+            string vars = Path.Combine(savedModelDirectory, "variables");
+            var variables = TfCheckpoint.TfCheckpointBundle.Read(vars);
+            model = TfCheckpoint.SavedModelWeights.Apply(model, variables, preNotes);
+            using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            h.AppendData(File.ReadAllBytes(Path.Combine(vars, "variables.index")));
+            h.AppendData(File.ReadAllBytes(Path.Combine(vars, "variables.data-00000-of-00001")));
+            string weightsSha = Convert.ToHexStringLower(h.GetHashAndReset());
+            preNotes.Insert(0, $"weights: SavedModel {Path.GetFullPath(savedModelDirectory)} (sha256 of variables.index + variables.data: {weightsSha}); architecture: {Path.GetFileName(path)} (sha256 {sha})");
+            sha = weightsSha;
+        }
         OnnxModel onnx;
         List<string> notes;
         try { onnx = TfLiteToOnnx.Convert(model, options, out notes); }
         catch (Exception e) when (e is NotSupportedException or InvalidDataException) { throw new NotSupportedException($"{path}: {e.Message}", e); }
-        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        notes.InsertRange(0, preNotes);
         var counts = model.Main.Operators.GroupBy(o => o.OpName).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
         onnx.Proto.DocString = $"Imported from {Path.GetFileName(path)} (sha256 {sha}) by alerts import-tflite; classes in FINK T2_COLS order: {string.Join(", ", T2Classes.Names)}";
         AddMetadata(onnx, "source_file", Path.GetFileName(path));
         AddMetadata(onnx, "source_sha256", sha);
         AddMetadata(onnx, "classes", string.Join(",", T2Classes.Names));
         AddMetadata(onnx, "hybrid_arithmetic", options.Hybrid.ToString());
-        AddMetadata(onnx, "alerts.preprocessing", "fink-t2");
+        AddMetadata(onnx, "alerts.preprocessing", options.PreprocessingPreset);
         string card = Card(path, bytes.Length, sha, model, onnx, options, notes, counts);
         return new TfLiteImport(onnx, card, sha, notes, counts);
     }
@@ -72,6 +87,8 @@ public static class TfLiteImporter
         sb.AppendLine();
         sb.AppendLine("## Input recipe");
         sb.AppendLine(FinkInputRecipe);
+        sb.AppendLine();
+        sb.AppendLine($"This ONNX file applies preset `{options.PreprocessingPreset}` (metadata `alerts.preprocessing`).");
         sb.AppendLine();
         sb.AppendLine("## Conversion");
         sb.AppendLine($"- ONNX opset {TfLiteToOnnx.Opset}, {onnx.Graph.Node.Count} nodes, {onnx.ParameterCount():N0} constant elements; batch dimension dynamic");

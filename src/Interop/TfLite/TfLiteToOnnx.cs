@@ -28,6 +28,9 @@ public sealed record TfLiteImportOptions
 
     public string ProducerName { get; init; } = "alerts import-tflite";
 
+    /// <summary>Preprocessing preset recorded as 'alerts.preprocessing' metadata, which OnnxT2Classifier applies.</summary>
+    public string PreprocessingPreset { get; init; } = "fink-t2";
+
     /// <summary>
     /// Express small float contractions (1×1 CONV_2D, BATCH_MATMUL) as sequential multiply-then-add chains, bias first,
     /// as TFLite's WASM/portable kernels sum them, instead of ONNX Runtime's FMA GEMMs. This only matters because the

@@ -19,10 +19,12 @@ public static class ImportTfliteCommand
         var refInputs = new Option<FileInfo?>("--reference-inputs") { Description = "float32 .npy [N, 100, 2] the referee ran (tests/Interop.Tests/Fixtures/fink-t2-inputs.npy)" };
         var refOutputs = new Option<FileInfo?>("--reference-outputs") { Description = "TFLite's outputs .npy [N, 14] for those inputs (tests/Interop.Tests/Fixtures/fink-t2-tflite-outputs.npy)" };
         var tolerance = new Option<double>("--tolerance") { Description = "largest accepted absolute difference per probability against the reference", DefaultValueFactory = _ => 1e-4 };
+        var preset = new Option<string>("--preset") { Description = "preprocessing the ONNX file asks for (metadata alerts.preprocessing): fink-t2 (forward time, as astronet trained), fink-t2-production (FINK's reversed time), fink-t2-rg (bands swapped)", DefaultValueFactory = _ => "fink-t2" };
+        var savedModel = new Option<DirectoryInfo?>("--savedmodel") { Description = "take the weights from this TF SavedModel folder (FINK's earlier fp32 t2: ../shared/data/models/fink-t2/savedmodel); the .tflite then supplies only the architecture" };
         var describe = new Option<bool>("--describe") { Description = "also print every TFLite operator with its tensors" };
         var cmd = new Command("import-tflite", "Convert a TFLite model (FINK's t2) to ONNX with a model card; optionally check it against TFLite's reference outputs.");
         cmd.Arguments.Add(model);
-        foreach (var o in new Option[] { output, hybrid, refInputs, refOutputs, tolerance, describe }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { output, hybrid, preset, savedModel, refInputs, refOutputs, tolerance, describe }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var src = parse.GetValue(model)!;
@@ -38,10 +40,11 @@ public static class ImportTfliteCommand
             TfLiteImport import;
             try
             {
+                var presetName = Alerts.Classifier.T2Preprocessing.ByName(parse.GetValue(preset)!).Name;
                 if (parse.GetValue(describe)) Console.Write(TfLiteModelText.Describe(TfLiteModel.Load(src.FullName)));
-                import = TfLiteImporter.Import(src.FullName, new TfLiteImportOptions { Hybrid = mode });
+                import = TfLiteImporter.Import(src.FullName, new TfLiteImportOptions { Hybrid = mode, PreprocessingPreset = presetName }, parse.GetValue(savedModel)?.FullName);
             }
-            catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+            catch (Exception e) when (e is InvalidDataException or NotSupportedException or ArgumentException or FileNotFoundException)
             {
                 AnsiConsole.MarkupLineInterpolated($"[red]import-tflite:[/] {e.Message}");
                 return 1;
