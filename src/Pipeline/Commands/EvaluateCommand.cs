@@ -42,12 +42,14 @@ public static class EvaluateCommand
                 var report = Run(modelPath, objects, sv, Math.Max(1, parse.GetValue(workers)), skipped, parse.GetValue(json));
                 if (parse.GetValue(versus) is { Length: > 0 } others)
                 {
-                    var all = new List<(EvaluationReport, EvaluateSideBySide.Speed)> { (report, EvaluateSideBySide.MeasureSpeed(modelPath, objects, sv)) };
+                    var reports = new List<EvaluationReport> { report };
                     foreach (var other in others)
                     {
                         if (!File.Exists(other)) throw new FileNotFoundException($"--versus {other}: model file not found", other);
-                        all.Add((Run(other, objects, sv, Math.Max(1, parse.GetValue(workers)), skipped, parse.GetValue(json)), EvaluateSideBySide.MeasureSpeed(other, objects, sv)));
+                        reports.Add(Run(other, objects, sv, Math.Max(1, parse.GetValue(workers)), skipped, parse.GetValue(json)));
                     }
+                    var speeds = EvaluateSideBySide.MeasureSpeeds([modelPath, .. others], objects);
+                    var all = reports.Zip(speeds).ToList();
                     EvaluateSideBySide.Print(all);
                 }
                 if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
