@@ -14,9 +14,11 @@ internal static class EvaluateSideBySide
 {
     public sealed record Speed(double Batch1Us, double Batch32Us);
 
+    private const int Rounds = 3;
+
     /// <summary>
     /// Inference only (preprocessing excluded), one thread, on up to 64 real rows of this set preprocessed with each
-    /// model's own preset: µs per alert at batch 1 and 32. The models are measured round-robin, 5 rounds, and each
+    /// model's own preset: µs per alert at batch 1 and 32. The models are measured round-robin, 3 rounds, and each
     /// keeps its best round's median, so a burst of load from other processes does not land on one model only.
     /// </summary>
     public static List<Speed> MeasureSpeeds(IReadOnlyList<string> modelPaths, List<ObjectLightCurve> objects)
@@ -46,7 +48,7 @@ internal static class EvaluateSideBySide
             }
             var best1 = Enumerable.Repeat(double.MaxValue, runners.Count).ToArray();
             var best32 = Enumerable.Repeat(double.MaxValue, runners.Count).ToArray();
-            for (int round = 0; round < 5; round++)
+            for (int round = 0; round < Rounds; round++)
                 for (int m = 0; m < runners.Count; m++)
                 {
                     best1[m] = Math.Min(best1[m], runners[m].Runner.MicrosecondsPerAlert(runners[m].Data, 1, warmup: 10, repeats: 100));
@@ -61,7 +63,7 @@ internal static class EvaluateSideBySide
     {
         // Numbered columns and a legend: model file names are too long for table headers.
         var table = new Table().Title("t2 side by side (same labelled light curves)").AddColumn("metric");
-        for (int i = 0; i < models.Count; i++) table.AddColumn(new TableColumn($"[{i + 1}]").RightAligned());
+        for (int i = 0; i < models.Count; i++) table.AddColumn(new TableColumn(Markup.Escape($"[{i + 1}]")).RightAligned());
         void Row(string name, Func<EvaluateCommand.EvaluationReport, Speed, string> cell) =>
             table.AddRow([Markup.Escape(name), .. models.Select(m => Markup.Escape(cell(m.Report, m.Speed)))]);
         Row("classified / objects", (r, _) => $"{r.Classified}/{r.Objects}");
@@ -80,6 +82,6 @@ internal static class EvaluateSideBySide
         ClassifierInputs.Stderr.Write(table);
         for (int i = 0; i < models.Count; i++)
             ClassifierInputs.Stderr.MarkupLineInterpolated($"[[{i + 1}]] {models[i].Report.Model} (model id {models[i].Report.ModelId})");
-        ClassifierInputs.Stderr.MarkupLineInterpolated($"speed: ONNX Runtime CPU, 1 thread, best of 5 round-robin medians, on {Environment.ProcessorCount} logical cores ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}); preprocessing (GP) excluded.");
+        ClassifierInputs.Stderr.MarkupLineInterpolated($"speed: ONNX Runtime CPU, 1 thread, best of 3 round-robin medians, on {Environment.ProcessorCount} logical cores ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}); preprocessing (GP) excluded.");
     }
 }
