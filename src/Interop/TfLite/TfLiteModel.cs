@@ -86,6 +86,15 @@ public sealed class TfLiteModel
 
     public static TfLiteModel Parse(ReadOnlyMemory<byte> bytes)
     {
+        try { return ParseChecked(bytes); }
+        catch (InvalidDataException e) when (!e.Message.StartsWith("not a", StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"not a valid TFLite model (schema v3 flatbuffer): {e.Message}", e);
+        }
+    }
+
+    private static TfLiteModel ParseChecked(ReadOnlyMemory<byte> bytes)
+    {
         if (bytes.Length < 8) throw new InvalidDataException($"not a TFLite model: {bytes.Length} bytes is too short for a flatbuffer header");
         var span = bytes.Span;
         // The file identifier "TFL3" sits at bytes 4..8; old converters omitted it, so only a present, different one is fatal.
