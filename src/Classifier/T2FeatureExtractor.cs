@@ -120,7 +120,7 @@ public sealed class T2FeatureExtractor : IFeatureExtractor
             {
                 double v = (_column[j] - center) / scale;
                 if (!double.IsFinite(v)) return "gp-not-finite";
-                destination[j * channels + c] = (float)v;
+                destination[(Preset.ReverseTime ? steps - 1 - j : j) * channels + c] = (float)v;
             }
         }
         return null;

@@ -46,6 +46,12 @@ public sealed record T2Preprocessing
     /// <summary>Robust-scale each band column of the GP output (median, IQR).</summary>
     public bool RobustScale { get; init; } = true;
 
+    /// <summary>
+    /// Write the grid last-to-first. FINK's t2 processor computed times as jd[0] − jd (negative, reversed) where
+    /// astronet trained with forward time; the GP is stationary, so that equals the forward input reversed in time.
+    /// </summary>
+    public bool ReverseTime { get; init; }
+
     /// <summary>ZTF g and r (the bands FINK's t2 uses for ZTF).</summary>
     public static readonly T2Preprocessing Ztf = new() { Name = "t2-ztf", Channels = [Band.ZtfG, Band.ZtfR] };
 
@@ -55,12 +61,29 @@ public sealed record T2Preprocessing
     /// </summary>
     public static readonly T2Preprocessing Lsst = new() { Name = "t2-lsst", Channels = [.. Bands.Lsst], MinPointsPerChannel = 0 };
 
+    /// <summary>
+    /// FINK's recipe for its published ZTF t2 (fink-science t2 + astronet): FLUXCAL zero point 27.5, detections only,
+    /// both bands required, 100-step grid, RobustScaler per band, columns (ztfg, ztfr), forward time as astronet
+    /// trained. FINK took the columns in Python-set order (<c>set(ZTF_PB_WAVELENGTHS) &amp; set(columns)</c>), which is
+    /// not fixed from one process to the next; we fix (ztfg, ztfr). FINK keeps objects with at least 2 valid magnitudes.
+    /// </summary>
+    public static readonly T2Preprocessing FinkT2 = new() { Name = "fink-t2", Channels = [Band.ZtfG, Band.ZtfR], MinPoints = 2, MinPointsPerChannel = 1 };
+
+    /// <summary><see cref="FinkT2"/> with FINK's production time sign (jd[0] − jd), i.e. the grid reversed in time.</summary>
+    public static readonly T2Preprocessing FinkT2Production = FinkT2 with { Name = "fink-t2-production", ReverseTime = true };
+
+    /// <summary><see cref="FinkT2"/> with the columns in the other Python-set order, (ztfr, ztfg): what FINK's t2 saw in some processes.</summary>
+    public static readonly T2Preprocessing FinkT2BandsSwapped = FinkT2 with { Name = "fink-t2-rg", Channels = [Band.ZtfR, Band.ZtfG] };
+
     public static T2Preprocessing ForSurvey(Survey survey) => survey == Survey.Ztf ? Ztf : Lsst;
 
     public static T2Preprocessing ByName(string name) => name.ToLowerInvariant() switch
     {
         "t2-ztf" or "ztf" => Ztf,
         "t2-lsst" or "lsst" or "elasticc" => Lsst,
-        _ => throw new ArgumentException($"unknown preprocessing preset '{name}': use t2-ztf or t2-lsst"),
+        "fink-t2" => FinkT2,
+        "fink-t2-production" => FinkT2Production,
+        "fink-t2-rg" => FinkT2BandsSwapped,
+        _ => throw new ArgumentException($"unknown preprocessing preset '{name}': use t2-ztf, t2-lsst, fink-t2, fink-t2-production or fink-t2-rg"),
     };
 }

@@ -99,7 +99,15 @@ public sealed class Compressor(CompressionOptions options, Action<string>? progr
         foreach (var recipe in recipes)
         {
             progress?.Invoke(recipe.Name);
-            var compressed = recipe.Apply(model, calibration);
+            OnnxModel compressed;
+            try { compressed = recipe.Apply(model, calibration); }
+            catch (InvalidOperationException e) when (recipe.Name != options.Variant)
+            {
+                // A recipe that does not fit this graph (e.g. structured pruning on an imported TFLite graph, which has
+                // no torch-export attention pattern) is skipped, not fatal: the other recipes still apply.
+                progress?.Invoke($"{recipe.Name} skipped: {e.Message}");
+                continue;
+            }
             var problems = compressed.CheckTopology();
             if (problems.Count > 0) throw new InvalidOperationException($"recipe {recipe.Name} produced a malformed graph: {string.Join("; ", problems)}");
             byte[] onnxBytes = compressed.ToBytes();

@@ -18,6 +18,7 @@ public static class Program
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(CompressCommand.Create());
         root.Subcommands.Add(ArchiveCommand.Create());
+        root.Subcommands.Add(ImportTfliteCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }

@@ -48,6 +48,28 @@ public class CompressorTests
         finally { Directory.Delete(a, true); Directory.Delete(b, true); }
     }
 
+    private sealed class DoesNotFitPass : ICompressionPass
+    {
+        public string Name => "does-not-fit";
+        public OnnxModel Apply(OnnxModel model, LabelledSet? calibration) => throw new InvalidOperationException("no attention block in this graph");
+    }
+
+    [Fact]
+    public void A_recipe_that_does_not_fit_the_graph_is_skipped_and_the_others_still_run()
+    {
+        // e.g. structured pruning on a graph imported from TFLite (src/Interop), which has no torch-export attention pattern.
+        string dir = TempDir();
+        try
+        {
+            var steps = new List<string>();
+            var report = new Compressor(Options(dir, [Recipe.Of(), Recipe.Of(new DoesNotFitPass()), Recipe.Of(new Int8DynamicPass())]), steps.Add).Run();
+            Assert.Contains(steps, s => s.StartsWith("does-not-fit skipped: no attention block"));
+            Assert.DoesNotContain(report.Variants, v => v.Recipe == "does-not-fit");
+            Assert.Contains(report.Variants, v => v.Recipe == "int8-dynamic");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     /// <summary>report.json minus the sizes of .ort rows (ORT's flatbuffer bytes, hence their sizes, vary by a few bytes).</summary>
     private static string WithoutOrtGzip(byte[] json)
     {

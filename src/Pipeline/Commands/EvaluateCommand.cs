@@ -22,8 +22,9 @@ public static class EvaluateCommand
         var ids = new Option<string?>("--ids") { Description = "evaluate only the object ids listed in this file (one per line), e.g. the held-out split written by train_t2.py" };
         var workers = new Option<int>("--workers") { Description = "worker threads (one session each)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var sampling = new ClassifierInputs.AlertSampleOptions();
+        var versus = new Option<string[]>("--versus") { Description = "also evaluate these models (e.g. FINK's t2 from alerts import-tflite, or a compressed .ort) and print one side-by-side table with speed", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = true };
         var cmd = new Command("evaluate", "Evaluate a t2 model on labelled light curves: per-class accuracy, macro-F1, PLAsTiCC weighted log-loss.");
-        foreach (var o in new Option[] { model, lightcurves, labels, bts, survey, json, limit, ids, workers }.Concat(sampling.All)) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, lightcurves, labels, bts, survey, json, limit, ids, workers, versus }.Concat(sampling.All)) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             try
@@ -35,6 +36,18 @@ public static class EvaluateCommand
                 if (parse.GetValue(ids) is { } idFile) objects = ClassifierInputs.FilterIds(objects, idFile, parse.GetValue(limit));
                 objects = sampling.Apply(parse, objects, sv);
                 var report = Run(modelPath, objects, sv, Math.Max(1, parse.GetValue(workers)), skipped, parse.GetValue(json));
+                if (parse.GetValue(versus) is { Length: > 0 } others)
+                {
+                    var reports = new List<EvaluationReport> { report };
+                    foreach (var other in others)
+                    {
+                        if (!File.Exists(other)) throw new FileNotFoundException($"--versus {other}: model file not found", other);
+                        reports.Add(Run(other, objects, sv, Math.Max(1, parse.GetValue(workers)), skipped, parse.GetValue(json)));
+                    }
+                    var speeds = EvaluateSideBySide.MeasureSpeeds([modelPath, .. others], objects);
+                    var all = reports.Zip(speeds).ToList();
+                    EvaluateSideBySide.Print(all);
+                }
                 if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
                 return 0;
             }
