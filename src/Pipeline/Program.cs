@@ -18,6 +18,9 @@ public static class Program
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(CompressCommand.Create());
         root.Subcommands.Add(ArchiveCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(ProduceCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }
