@@ -24,6 +24,8 @@ public sealed class AlertProducer : IDisposable
             ["queue.buffering.max.kbytes"] = "1048576",
             ["message.max.bytes"] = "10485760",
             ["enable.idempotence"] = "true",
+            // Keyless alerts go to a random partition each, not in sticky runs: every partition fills evenly.
+            ["sticky.partitioning.linger.ms"] = "0",
             ["dotnet.producer.delivery.report.fields"] = "status",
         };
         foreach (var (k, v) in properties) cfg[k] = v;
@@ -71,6 +73,29 @@ public sealed class AlertProducer : IDisposable
     }
 
     public void Dispose() => _producer.Dispose();
+
+    /// <summary>
+    /// Produces as a survey streams a night: never more than <paramref name="maxBacklog"/> alerts ahead of
+    /// <paramref name="consumed"/>. librdkafka's mock cluster keeps only about 5 MB per partition (older message
+    /// sets are dropped, as retention would), i.e. ~80 ZTF alerts with stamps, so a backlog larger than that would
+    /// lose alerts before anyone reads them. Returns the number produced (all acknowledged).
+    /// </summary>
+    public long ProduceStreaming(string topic, IEnumerable<byte[]> payloads, Func<long> consumed, int maxBacklog, CancellationToken ct)
+    {
+        long produced = 0;
+        foreach (var bytes in payloads)
+        {
+            while (produced - consumed() >= maxBacklog)
+            {
+                ct.ThrowIfCancellationRequested();
+                _producer.Poll(TimeSpan.FromMilliseconds(5));
+            }
+            Produce(topic, bytes);
+            produced++;
+        }
+        Flush(TimeSpan.FromMinutes(1));
+        return produced;
+    }
 
     /// <summary>Creates the topic with this many partitions if it does not exist (an existing topic is left as it is).</summary>
     public static async Task<bool> EnsureTopicAsync(string bootstrap, string topic, int partitions, IReadOnlyDictionary<string, string>? properties = null)

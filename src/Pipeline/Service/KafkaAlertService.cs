@@ -222,7 +222,7 @@ public sealed class KafkaAlertService
             Interlocked.Increment(ref _duplicatesDropped);
             return false;
         }
-        if (last + 1 != raw.Position.Offset) _log.LogWarning("GAPDEBUG {Key} last {Last} now {Now}", key, last, raw.Position.Offset);
+        if (last + 1 != raw.Position.Offset && _lastAdmitted.ContainsKey(key)) _log.LogDebug("Offset gap on {Partition}: {Last} then {Offset} (compaction, transaction markers or retention)", key, last, raw.Position.Offset);
         _lastAdmitted[key] = raw.Position.Offset;
         _tracker.Track(key, raw.Position.Offset);
         return true;

@@ -23,7 +23,7 @@ public sealed record ServiceSettings
     public int DecodeWorkers { get; init; } = Math.Max(1, Environment.ProcessorCount);
     public int BatchSize { get; init; } = 64;
     public int MaxBatchWaitMs { get; init; } = 20;
-    public int ChannelCapacity { get; init; } = 1024;
+    public int ChannelCapacity { get; init; } = 256;
     public int FlushIntervalMs { get; init; } = 1000;
 
     public required string ArchiveRoot { get; init; }
@@ -105,7 +105,7 @@ public sealed record ServiceSettings
             DecodeWorkers = Int(c, "Pipeline:DecodeWorkers", Math.Max(1, Environment.ProcessorCount), 1, 256),
             BatchSize = Int(c, "Pipeline:BatchSize", 64, 1, 65536),
             MaxBatchWaitMs = Int(c, "Pipeline:MaxBatchWaitMs", 20, 0, 60_000),
-            ChannelCapacity = Int(c, "Pipeline:ChannelCapacity", 1024, 1, 1 << 20),
+            ChannelCapacity = Int(c, "Pipeline:ChannelCapacity", 256, 1, 1 << 20),
             FlushIntervalMs = Int(c, "Pipeline:FlushIntervalMs", 1000, 10, 600_000),
             ArchiveRoot = Path.GetFullPath(archiveRoot),
             WriterId = writerId,
