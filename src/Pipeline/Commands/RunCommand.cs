@@ -63,8 +63,9 @@ public static class RunCommand
         logger.Information("alerts run: effective configuration {Configuration}",
             ServiceSettings.MaskedView(builder.Configuration).ToDictionary(kv => kv.Key, kv => kv.Value));
         using var host = builder.Build();
+        var worker = host.Services.GetRequiredService<AlertsWorker>(); // RunAsync disposes the container
         await host.RunAsync();
-        return host.Services.GetRequiredService<AlertsWorker>().ExitCode;
+        return worker.ExitCode;
     }
 
     /// <summary>Serilog to stdout: compact JSON (one event per line, for log shippers) or text for people.</summary>
