@@ -253,11 +253,14 @@ public sealed class AlertPipeline
     {
         // Only the wait is cancellable: a flush that has taken its snapshot of written positions must finish,
         // or those positions would never be reported durable.
-        using var timer = new PeriodicTimer(_options.FlushInterval);
+        // The interval runs from the END of the previous flush, not on a fixed clock: a flush that takes longer than
+        // the interval (many open Parquet files, slow acknowledgements) would otherwise be followed at once by the next
+        // and hold the sink gate almost all the time, starving the batcher (measured: one batch per flush).
         try
         {
-            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            while (true)
             {
+                await Task.Delay(_options.FlushInterval, ct).ConfigureAwait(false);
                 try
                 {
                     await FlushAllAsync(CancellationToken.None).ConfigureAwait(false);

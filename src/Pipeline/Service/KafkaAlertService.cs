@@ -71,6 +71,7 @@ public sealed class KafkaAlertService
     public long DuplicatesDropped => Interlocked.Read(ref _duplicatesDropped);
     public long StaleDropped => _source?.StaleDropped ?? 0;
     public long ParquetRows { get; private set; }
+    public long ParquetFiles { get; private set; }
     public long LabelsDelivered { get; private set; }
     public long DeadLettersWritten { get; private set; }
 
@@ -196,6 +197,7 @@ public sealed class KafkaAlertService
             catch (Exception ex) { _log.LogWarning("Closing a sink failed: {Message}", ex.Message); if (exit == ServiceExit.Clean) exit = ServiceExit.Faulted; }
         }
         ParquetRows = parquet.RowsWritten;
+        ParquetFiles = parquet.FilesCommitted;
         LabelsDelivered = labels.Delivered;
         DeadLettersWritten = deadLetters switch { KafkaDeadLetterSink k => k.Written, FolderDeadLetterSink f => f.Written, _ => 0 };
         _log.LogInformation("Stopped ({Exit}): read {Read}, classified {Classified}, not classified {NotClassified}, dead letters {Dead}, Parquet rows {Rows}, labels delivered {Labels}, commit failures {CommitFailures}",
