@@ -173,4 +173,34 @@ public sealed class KafkaServiceFaultTests(ITestOutputHelper output) : IDisposab
         output.WriteLine($"rows {all.Count}, duplicates across writers {crossDuplicates}; read a={a.Service.Stats.ReadCount} b={b.Service.Stats.ReadCount} c={c.Service.Stats.ReadCount}");
         Assert.True(expected.IsSubsetOf(labelled), $"{expected.Except(labelled).Count()} alerts have no label");
     }
+
+    /// <summary>
+    /// Labels the brokers refuse for good (MESSAGE_TOO_LARGE on every Produce) make the service fail instead of
+    /// committing past them: it stops with <see cref="ServiceExit.Faulted"/> and unhealthy, with offsets behind the
+    /// refused labels uncommitted; a restart (brokers healthy again) re-consumes them and nothing is lost.
+    /// </summary>
+    [Fact]
+    public async Task Labels_kafka_refuses_stop_the_service_without_committing_past_them_and_a_restart_recovers()
+    {
+        var alerts = TestAlerts.ZtfNight.Take(240).ToList();
+        using (var producer = new AlertProducer(new Dictionary<string, string> { ["bootstrap.servers"] = _h.Cluster.BootstrapServers }))
+        {
+            foreach (var x in alerts) producer.Produce(ServiceHarness.AlertTopic, x.Bytes);
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+        _h.Cluster.PushRequestErrors(KafkaApi.Produce, Enumerable.Repeat(10 /* MESSAGE_TOO_LARGE */, 500).ToArray());
+        using (var a = _h.Start(_h.Settings("a")))
+        {
+            var exit = await a.Run.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(ServiceExit.Faulted, exit);
+            Assert.False(a.Service.Healthy);
+            output.WriteLine($"fault: {a.Service.Fault}; committed {_h.CommittedTotal} of {alerts.Count}");
+            Assert.True(_h.CommittedTotal < alerts.Count, "offsets were committed past labels Kafka refused");
+        }
+        _h.Cluster.ClearRequestErrors(KafkaApi.Produce);
+        using var b = _h.Start(_h.Settings("a"));
+        await _h.WaitAllCommittedAsync(alerts.Count, TimeSpan.FromSeconds(60), () => $"read {b.Service.Stats.ReadCount}");
+        Assert.Equal(ServiceExit.Clean, await b.StopAsync());
+        await AssertEveryAlertOnceInParquetAndInLabels(alerts.Select(x => x.AlertId).ToList());
+    }
 }
