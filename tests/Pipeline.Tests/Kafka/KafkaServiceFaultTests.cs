@@ -43,8 +43,17 @@ public sealed class KafkaServiceFaultTests(ITestOutputHelper output) : IDisposab
         using var a = _h.Start(_h.Settings("a"));
         long produced = await ProduceAsync(alerts.Select(x => x.Bytes), () => _h.CommittedTotal);
         await _h.WaitAllCommittedAsync(produced, TimeSpan.FromSeconds(60), () => $"read {a.Service.Stats.ReadCount}");
+        await Task.Delay(1500); // one librdkafka statistics interval after the last commit
+        var metrics = a.MetricsText();
         Assert.Equal(ServiceExit.Clean, await a.StopAsync());
         Assert.True(produced > 1000, $"only {produced} alerts");
+        // The metrics the dashboard reads: lag per partition from librdkafka statistics, committed offsets, class mix, model id.
+        Assert.Matches("alerts_consumer_lag\\{topic=\"ztf_20261129_programid1\",partition=\"[0-5]\"\\} 0", metrics);
+        foreach (var (tp, offset) in _h.Committed)
+            Assert.Contains($"alerts_committed_offset{{topic=\"{tp.Topic}\",partition=\"{tp.Partition}\"}} {offset}", metrics);
+        Assert.Contains("alerts_classified_total{survey=\"ztf\",label=", metrics);
+        Assert.Contains("alerts_model_info{model_id=\"ztf:", metrics);
+        Assert.Contains($"alerts_consumed_total{{source=\"{ServiceHarness.AlertTopic}\"}} {produced}", metrics);
         Assert.Equal(6, _h.Committed.Count);
         Assert.Equal(produced, a.Service.Stats.ReadCount);
         await AssertEveryAlertOnceInParquetAndInLabels(alerts.Select(x => x.AlertId).ToList());

@@ -77,15 +77,25 @@ public sealed class ServiceHarness : IDisposable
     public Instance Start(ServiceSettings settings)
     {
         var classifier = ReplayCommand.LoadModels(settings.ModelPaths, 1);
-        var service = new KafkaAlertService(settings, classifier, new PipelineMetrics(Metrics.NewCustomRegistry()));
+        var registry = Metrics.NewCustomRegistry();
+        var service = new KafkaAlertService(settings, classifier, new PipelineMetrics(registry));
         service.Committed += offsets => { foreach (var o in offsets) Committed.AddOrUpdate(o.Partition, o.Offset, (_, old) => Math.Max(old, o.Offset)); };
         var stop = new CancellationTokenSource();
-        return new Instance(service, classifier, stop, service.RunAsync(stop.Token));
+        return new Instance(service, classifier, stop, service.RunAsync(stop.Token), registry);
     }
 
-    public sealed class Instance(KafkaAlertService service, SurveyRoutingClassifier classifier, CancellationTokenSource stop, Task<ServiceExit> run) : IDisposable
+    public sealed class Instance(KafkaAlertService service, SurveyRoutingClassifier classifier, CancellationTokenSource stop, Task<ServiceExit> run, CollectorRegistry registry) : IDisposable
     {
         public KafkaAlertService Service { get; } = service;
+
+        /// <summary>The instance's Prometheus exposition text, as /metrics serves it.</summary>
+        public string MetricsText()
+        {
+            using var ms = new MemoryStream();
+            registry.CollectAndExportAsTextAsync(ms).GetAwaiter().GetResult();
+            return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+        }
+
         public Task<ServiceExit> Run { get; } = run;
 
         public async Task<ServiceExit> StopAsync()
