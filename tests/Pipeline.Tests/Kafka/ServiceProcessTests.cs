@@ -119,7 +119,7 @@ public sealed class ServiceProcessTests(ITestOutputHelper output) : IDisposable
         stopPolling.Cancel();
         await poller;
 
-        Assert.Contains("Removed", Logs()); // the restart cleaned its predecessor's temporaries (when the kill left any)
+        if (tempsAfterKill.Count > 0) Assert.Contains("Removed", Logs()); // the restart cleaned its predecessor's temporaries
         var byWriter = await _h.ParquetIdsByWriterAsync();
         var ids = byWriter.Values.SelectMany(x => x).ToList();
         Assert.Equal(alerts.Select(a => a.AlertId).Order(), ids.Order()); // exactly once: the restart de-duplicates against committed files
