@@ -67,6 +67,9 @@ public sealed class KafkaAlertService
     public int AssignedPartitions => _assigned.Count;
     public long Rebalances => Interlocked.Read(ref _rebalances);
     public long CommitFailures => Interlocked.Read(ref _commitFailures);
+    /// <summary>Kafka's reasons for failed commits, by where they were committed from ("revoke: IllegalGeneration"), with counts.</summary>
+    public IReadOnlyDictionary<string, int> CommitErrors => _commitErrors;
+    private readonly ConcurrentDictionary<string, int> _commitErrors = new();
     /// <summary>Re-fetched offsets at or before one already handed out in the same assignment, dropped.</summary>
     public long DuplicatesDropped => Interlocked.Read(ref _duplicatesDropped);
     public long StaleDropped => _source?.StaleDropped ?? 0;
@@ -336,6 +339,7 @@ public sealed class KafkaAlertService
         {
             // Left in the tracker: the next commit retries it (a revoke commit that fails means redelivery, never a skip).
             Interlocked.Increment(ref _commitFailures);
+            _commitErrors.AddOrUpdate($"{why}: {ex.Error.Code}", 1, (_, n) => n + 1);
             _metrics.Commits.WithLabels("failed").Inc();
             _log.LogWarning("Offset commit ({Why}) failed: {Code} {Reason}; will retry", why, ex.Error.Code, ex.Error.Reason);
         }

@@ -174,7 +174,7 @@ public sealed class KafkaServiceFaultTests(ITestOutputHelper output) : IDisposab
         var expected = alerts.Select(x => x.AlertId).ToHashSet();
         var labelled = _h.LabelAlertIds();
         foreach (var i in instances)
-            output.WriteLine($"read {i.Service.Stats.ReadCount}, parquet {i.Service.ParquetRows}, stale {i.Service.StaleDropped}, dup {i.Service.DuplicatesDropped}, rebalances {i.Service.Rebalances}, commit failures {i.Service.CommitFailures}");
+            output.WriteLine($"read {i.Service.Stats.ReadCount}, parquet {i.Service.ParquetRows}, stale {i.Service.StaleDropped}, dup {i.Service.DuplicatesDropped}, rebalances {i.Service.Rebalances}, commit failures {i.Service.CommitFailures} ({string.Join(", ", i.Service.CommitErrors.Select(kv => $"{kv.Key} x{kv.Value}"))})");
         var lost = expected.Except(all).ToList();
         output.WriteLine($"missing from Parquet {lost.Count}, of which labelled {lost.Count(labelled.Contains)}; produced {produced}, committed {_h.CommittedTotal}: {string.Join(",", _h.Committed.OrderBy(kv => kv.Key.Partition).Select(kv => kv.Value))}");
         Assert.True(expected.SetEquals(all), $"{expected.Except(all).Count()} alerts missing from Parquet");
