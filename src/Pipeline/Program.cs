@@ -19,6 +19,10 @@ public static class Program
         root.Subcommands.Add(CompressCommand.Create());
         root.Subcommands.Add(ArchiveCommand.Create());
         root.Subcommands.Add(ImportTfliteCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(ProduceCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }

@@ -11,7 +11,7 @@ public sealed record KafkaSourceOptions
     /// <summary>librdkafka consumer properties (bootstrap.servers, group.id, security.protocol, sasl.*, ssl.*, ...).</summary>
     public IReadOnlyDictionary<string, string> Properties { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>Topics to subscribe to. A name starting with '^' is a regex (ZTF: <c>^ztf_\d{8}_programid1$</c>).</summary>
+    /// <summary>Topics to subscribe to. A name starting with '^' is a regex (ZTF: <c>^ztf_[0-9]{8}_programid1$</c>).</summary>
     public IReadOnlyList<string> Topics { get; init; } = [];
 
     /// <summary>Messages buffered between the consume thread and the pipeline.</summary>
@@ -31,6 +31,12 @@ public sealed class KafkaAlertSource : IAlertSource, IDisposable
 {
     private readonly KafkaSourceOptions _options;
     private readonly IConsumer<byte[]?, byte[]> _consumer;
+    // Assignment epoch per partition, bumped (under _epochLock) on every assign, revoke and loss. A message carries the
+    // epoch of its partition when it was consumed; one that reaches ReadAsync after its partition changed hands is
+    // stale (its offset will be re-read by whoever owns the partition now) and is dropped instead of handed out.
+    private readonly Dictionary<(string, int), long> _epochs = new();
+    private readonly Lock _epochLock = new();
+    private long _staleDropped;
 
     public KafkaAlertSource(KafkaSourceOptions options, Action<LogMessage>? log = null, Action<string>? statistics = null)
     {
@@ -42,9 +48,19 @@ public sealed class KafkaAlertSource : IAlertSource, IDisposable
         };
         config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
         var builder = new ConsumerBuilder<byte[]?, byte[]>(config)
-            .SetPartitionsAssignedHandler((_, parts) => PartitionsAssigned?.Invoke(parts))
-            .SetPartitionsRevokedHandler((_, parts) => PartitionsRevoking?.Invoke(parts.Select(p => p.TopicPartition).ToList()))
-            .SetPartitionsLostHandler((_, parts) => PartitionsLost?.Invoke(parts.Select(p => p.TopicPartition).ToList()))
+            .SetPartitionsAssignedHandler((_, parts) => { BumpEpochs(parts); PartitionsAssigned?.Invoke(parts); })
+            .SetPartitionsRevokedHandler((_, parts) =>
+            {
+                var tps = parts.Select(p => p.TopicPartition).ToList();
+                BumpEpochs(tps);
+                PartitionsRevoking?.Invoke(tps);
+            })
+            .SetPartitionsLostHandler((_, parts) =>
+            {
+                var tps = parts.Select(p => p.TopicPartition).ToList();
+                BumpEpochs(tps);
+                PartitionsLost?.Invoke(tps);
+            })
             .SetErrorHandler((_, e) => Error?.Invoke(e));
         if (log is not null) builder.SetLogHandler((_, m) => log(m));
         if (statistics is not null) builder.SetStatisticsHandler((_, json) => statistics(json));
@@ -66,6 +82,32 @@ public sealed class KafkaAlertSource : IAlertSource, IDisposable
 
     public IConsumer<byte[]?, byte[]> Consumer => _consumer;
 
+    /// <summary>
+    /// Called for each message, in consumption order per partition, just before it is handed out, under the same lock
+    /// that changes assignments: a message admitted here belongs to the current owner of its partition. Return false
+    /// to drop it (e.g. an offset at or before one already admitted). The service registers offsets with its
+    /// watermark here, so nothing is tracked for a partition after its revoke began.
+    /// </summary>
+    public Func<RawAlert, bool>? Admit { get; set; }
+
+    /// <summary>Messages dropped because their partition was revoked or reassigned between consume and hand-out.</summary>
+    public long StaleDropped => Interlocked.Read(ref _staleDropped);
+
+    private void BumpEpochs(IEnumerable<TopicPartition> parts)
+    {
+        lock (_epochLock)
+            foreach (var tp in parts)
+            {
+                var key = (tp.Topic, tp.Partition.Value);
+                _epochs[key] = _epochs.GetValueOrDefault(key) + 1;
+            }
+    }
+
+    private long EpochOf(string topic, int partition)
+    {
+        lock (_epochLock) return _epochs.GetValueOrDefault((topic, partition));
+    }
+
     /// <summary>Commits offsets (the next offset to read, per partition). Thread-safe in librdkafka.</summary>
     public void Commit(IEnumerable<TopicPartitionOffset> offsets)
     {
@@ -75,7 +117,7 @@ public sealed class KafkaAlertSource : IAlertSource, IDisposable
 
     public async IAsyncEnumerable<RawAlert> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var channel = Channel.CreateBounded<RawAlert>(new BoundedChannelOptions(_options.BufferCapacity)
+        var channel = Channel.CreateBounded<(RawAlert Alert, long Epoch)>(new BoundedChannelOptions(_options.BufferCapacity)
         {
             SingleReader = true,
             SingleWriter = true,
@@ -87,11 +129,20 @@ public sealed class KafkaAlertSource : IAlertSource, IDisposable
             Name = "kafka-consume",
         };
         thread.Start();
-        await foreach (var alert in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
-            yield return alert;
+        await foreach (var (alert, epoch) in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            bool admitted;
+            lock (_epochLock)
+            {
+                var p = alert.Position;
+                admitted = _epochs.GetValueOrDefault((p.Origin, p.Partition)) == epoch && (Admit?.Invoke(alert) ?? true);
+                if (!admitted && _epochs.GetValueOrDefault((p.Origin, p.Partition)) != epoch) Interlocked.Increment(ref _staleDropped);
+            }
+            if (admitted) yield return alert;
+        }
     }
 
-    private void ConsumeLoop(ChannelWriter<RawAlert> writer, CancellationToken ct)
+    private void ConsumeLoop(ChannelWriter<(RawAlert, long)> writer, CancellationToken ct)
     {
         Exception? failure = null;
         try
@@ -117,8 +168,9 @@ public sealed class KafkaAlertSource : IAlertSource, IDisposable
                     SourcePosition.Kafka(result.Topic, result.Partition.Value, result.Offset.Value),
                     DateTimeOffset.UtcNow,
                     result.Message.Timestamp.Type == TimestampType.NotAvailable ? null : new DateTimeOffset(result.Message.Timestamp.UtcDateTime));
+                var item = (raw, EpochOf(result.Topic, result.Partition.Value));
                 // Blocking write: back-pressure from the pipeline stops consumption (librdkafka keeps the session alive).
-                while (!writer.TryWrite(raw))
+                while (!writer.TryWrite(item))
                 {
                     if (!writer.WaitToWriteAsync(ct).AsTask().GetAwaiter().GetResult()) return;
                 }

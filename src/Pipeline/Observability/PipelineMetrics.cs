@@ -34,6 +34,8 @@ public sealed class PipelineMetrics
         CommittedOffset = f.CreateGauge(Prefix + "committed_offset", "Last offset committed behind the durable watermark.", "topic", "partition");
         ModelInfo = f.CreateGauge(Prefix + "model_info", "The model in use (value 1).", "model_id", "model");
         Up = f.CreateGauge(Prefix + "ready", "1 when the service is consuming and its sinks are open.");
+        AssignedPartitions = f.CreateGauge(Prefix + "assigned_partitions", "Partitions this instance owns in the consumer group.");
+        Commits = f.CreateCounter(Prefix + "offset_commits_total", "Offset commits behind the durable watermark, by result (ok, failed).", "result");
     }
 
     public Counter Consumed { get; }
@@ -48,6 +50,8 @@ public sealed class PipelineMetrics
     public Gauge CommittedOffset { get; }
     public Gauge ModelInfo { get; }
     public Gauge Up { get; }
+    public Gauge AssignedPartitions { get; }
+    public Counter Commits { get; }
 
     /// <summary>Connects the metrics to a pipeline's events.</summary>
     public void Observe(AlertPipeline pipeline, string sourceName)

@@ -72,6 +72,10 @@ public sealed class AlertPipeline
     /// <summary>Raised after each inference micro-batch with its size and wall time (metrics hook).</summary>
     public event Action<int, TimeSpan>? BatchClassified;
 
+    /// <summary>Raised when a periodic flush fails. The positions stay pending and the next flush retries them;
+    /// the service decides whether the failure is fatal (a lost Kafka delivery is, a slow broker is not).</summary>
+    public event Action<Exception>? FlushFailed;
+
     /// <summary>Raised for each dead letter, after the dead-letter sink accepted it (metrics hook).</summary>
     public event Action<DeadLetter>? DeadLettered;
 
@@ -249,11 +253,24 @@ public sealed class AlertPipeline
     {
         // Only the wait is cancellable: a flush that has taken its snapshot of written positions must finish,
         // or those positions would never be reported durable.
-        using var timer = new PeriodicTimer(_options.FlushInterval);
+        // The interval runs from the END of the previous flush, not on a fixed clock: a flush that takes longer than
+        // the interval (many open Parquet files, slow acknowledgements) would otherwise be followed at once by the next
+        // and hold the sink gate almost all the time, starving the batcher (measured: one batch per flush).
         try
         {
-            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
-                await FlushAllAsync(CancellationToken.None).ConfigureAwait(false);
+            while (true)
+            {
+                await Task.Delay(_options.FlushInterval, ct).ConfigureAwait(false);
+                try
+                {
+                    await FlushAllAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // Keep flushing: a broker that comes back makes the pending positions durable on a later tick.
+                    FlushFailed?.Invoke(ex);
+                }
+            }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

@@ -84,7 +84,7 @@ public sealed class PipelineStats
 }
 
 /// <summary>Keeps up to <c>capacity</c> samples (uniform reservoir sampling past that) for percentiles.</summary>
-internal sealed class LatencyReservoir(int capacity)
+public sealed class LatencyReservoir(int capacity)
 {
     private readonly double[] _samples = new double[capacity];
     private long _seen;

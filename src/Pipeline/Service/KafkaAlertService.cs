@@ -1,0 +1,360 @@
+using System.Collections.Concurrent;
+using Alerts.Core;
+using Alerts.Ingest.Avro;
+using Alerts.Ingest.Decoding;
+using Alerts.Ingest.Kafka;
+using Alerts.Pipeline.Commands;
+using Alerts.Pipeline.Observability;
+using Alerts.Pipeline.Processing;
+using Alerts.Sink.DeadLetters;
+using Alerts.Sink.Delivery;
+using Alerts.Sink.Kafka;
+using Alerts.Sink.Parquet;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Alerts.Pipeline.Service;
+
+/// <summary>How a service run ended.</summary>
+public enum ServiceExit { Clean = 0, Faulted = 1, ShutdownTimedOut = 3 }
+
+/// <summary>
+/// The long-running Kafka service that `alerts run`, `alerts demo`, `alerts bench e2e` and the fault tests share:
+/// consumer group (topics or ^regex) → <see cref="AlertPipeline"/> → Parquet archive + label topics, dead letters to
+/// a topic or folder, offsets committed behind a per-partition durable watermark.
+///
+/// Delivery: an offset is registered with the watermark when the source hands it out (under the source's assignment
+/// lock, so nothing of a revoked partition is registered after its revoke began) and completed when every sink has
+/// flushed it; commits run on their own task so a slow broker never stalls the sinks. On revoke the consume thread
+/// flushes, waits (bounded) until the revoked partitions are drained and commits them; on assign the partition
+/// restarts from its committed offset. Stop = stop consuming, drain, flush, commit, leave the group.
+/// </summary>
+public sealed class KafkaAlertService
+{
+    private readonly ServiceSettings _s;
+    private readonly IAlertClassifier _classifier;
+    private readonly PipelineMetrics _metrics;
+    private readonly ILogger _log;
+    private readonly PartitionWatermarkTracker _tracker = new(1);
+    private readonly ConcurrentDictionary<TopicPartitionKey, long> _lastAdmitted = new();
+    private readonly ConcurrentDictionary<TopicPartitionKey, byte> _assigned = new();
+    private readonly Lock _commitLock = new();
+    private readonly SemaphoreSlim _commitSignal = new(0, int.MaxValue);
+    private readonly LatencyReservoir _sourceLatencyMs = new(200_000);
+    private KafkaAlertSource? _source;
+    private AlertPipeline? _pipeline;
+    private volatile string? _fault;
+    private volatile bool _skipDrain;
+    private long _committedMessages, _commitFailures, _duplicatesDropped, _rebalances;
+
+    public KafkaAlertService(ServiceSettings settings, IAlertClassifier classifier, PipelineMetrics metrics, ILogger? log = null)
+    {
+        _s = settings;
+        _classifier = classifier;
+        _metrics = metrics;
+        _log = log ?? NullLogger.Instance;
+    }
+
+    /// <summary>Consuming with sinks open and a group assignment received (possibly empty).</summary>
+    public bool Ready { get; private set; }
+
+    /// <summary>False once the service hit a fatal error (e.g. a label that Kafka did not accept).</summary>
+    public bool Healthy => _fault is null;
+    public string? Fault => _fault;
+
+    public PipelineStats Stats => _pipeline?.Stats ?? new PipelineStats();
+    public int AssignedPartitions => _assigned.Count;
+    public long Rebalances => Interlocked.Read(ref _rebalances);
+    public long CommitFailures => Interlocked.Read(ref _commitFailures);
+    /// <summary>Kafka's reasons for failed commits, by where they were committed from ("revoke: IllegalGeneration"), with counts.</summary>
+    public IReadOnlyDictionary<string, int> CommitErrors => _commitErrors;
+    private readonly ConcurrentDictionary<string, int> _commitErrors = new();
+    /// <summary>Re-fetched offsets at or before one already handed out in the same assignment, dropped.</summary>
+    public long DuplicatesDropped => Interlocked.Read(ref _duplicatesDropped);
+    public long StaleDropped => _source?.StaleDropped ?? 0;
+    public long ParquetRows { get; private set; }
+    public long ParquetFiles { get; private set; }
+    public long LabelsDelivered { get; private set; }
+    public long DeadLettersWritten { get; private set; }
+
+    /// <summary>Latency from the Kafka message timestamp to the sinks' write, in ms (for summaries).</summary>
+    public double SourceLatencyPercentileMs(double p) => _sourceLatencyMs.Percentile(p);
+
+    /// <summary>Raised after each batch reached the sinks (not yet durable).</summary>
+    public event Action<IReadOnlyList<Classification>>? BatchWritten;
+
+    /// <summary>Raised after offsets were committed.</summary>
+    public event Action<IReadOnlyList<CommittableOffset>>? Committed;
+
+    /// <summary>
+    /// Runs until <paramref name="stop"/> fires (then drains, flushes, commits and leaves the group within
+    /// ShutdownTimeout) or a fatal error. Configuration errors throw <see cref="ServiceConfigurationException"/>.
+    /// </summary>
+    public async Task<ServiceExit> RunAsync(CancellationToken stop)
+    {
+        var schemas = _s.SchemasPath ?? IngestOptions.ResolveSchemas(null);
+        var registry = new AvroSchemaRegistry(schemas);
+        var parquet = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _s.ArchiveRoot, WriterId = _s.WriterId });
+        if (parquet.TemporariesCleaned > 0)
+            _log.LogWarning("Removed {Count} unfinished Parquet temporaries of writer {WriterId} left by a previous crash (their alerts were not committed and will be re-consumed)", parquet.TemporariesCleaned, _s.WriterId);
+
+        var routes = new List<LabelRoute>();
+        if (_s.LabelsTopic is { } all) routes.Add(new LabelRoute(all, LabelFilter.Parse("all")));
+        foreach (var (topic, rule) in _s.LabelRoutes)
+        {
+            try { routes.Add(new LabelRoute(topic, LabelFilter.Parse(rule))); }
+            catch (FormatException ex) { throw new ServiceConfigurationException($"Alerts:Labels:Routes ({topic}): {ex.Message}"); }
+        }
+        var labels = new KafkaLabelSink(new KafkaLabelSinkOptions { Producer = _s.Producer, Router = new LabelRouter(routes), FlushTimeout = TimeSpan.FromSeconds(30) });
+        IDeadLetterSink deadLetters = _s.DeadLetterTopic is { } dlt
+            ? new KafkaDeadLetterSink(_s.Producer, dlt, TimeSpan.FromSeconds(30))
+            : new FolderDeadLetterSink(_s.DeadLetterFolder ?? Path.Combine(Path.GetDirectoryName(_s.ArchiveRoot.TrimEnd('/')) ?? ".", "dead-letter"));
+
+        var consumerProps = new Dictionary<string, string>(_s.Consumer);
+        consumerProps.TryAdd("statistics.interval.ms", "5000"); // consumer lag per partition for alerts_consumer_lag
+        consumerProps.TryAdd("auto.offset.reset", "earliest");
+        _source = new KafkaAlertSource(new KafkaSourceOptions { Properties = consumerProps, Topics = _s.Topics, BufferCapacity = _s.ChannelCapacity },
+            m => { if (m.Level <= SyslogLevel.Warning) _log.LogWarning("librdkafka {Facility}: {Message}", m.Facility, m.Message); },
+            OnStatistics);
+        var source = _source;
+        source.Admit = Admit;
+        source.PartitionsAssigned += OnAssigned;
+        source.PartitionsRevoking += OnRevoking;
+        source.PartitionsLost += OnLost;
+        source.Error += e =>
+        {
+            if (e.IsFatal) SetFault($"Kafka consumer fatal error {e.Code}: {e.Reason}");
+            else _log.LogWarning("Kafka consumer error {Code}: {Reason}", e.Code, e.Reason);
+        };
+
+        _pipeline = new AlertPipeline(() => new AlertDecoder(registry), _classifier, [parquet, labels], deadLetters, new PipelineOptions
+        {
+            DecodeWorkers = _s.DecodeWorkers,
+            BatchSize = _s.BatchSize,
+            MaxBatchWait = TimeSpan.FromMilliseconds(_s.MaxBatchWaitMs),
+            ChannelCapacity = _s.ChannelCapacity,
+            FlushInterval = TimeSpan.FromMilliseconds(_s.FlushIntervalMs),
+        });
+        var pipeline = _pipeline;
+        _metrics.Observe(pipeline, "kafka");
+        _metrics.ModelInfo.WithLabels(_classifier.ModelId, "t2").Set(1);
+        pipeline.PositionsDurable += OnDurable;
+        pipeline.FlushFailed += ex =>
+        {
+            if (ex is KafkaDeliveryException) SetFault(ex.Message);
+            else _log.LogWarning(ex, "Flush failed; will retry: {Message}", ex.Message);
+        };
+        pipeline.BatchWritten += batch =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            foreach (var c in batch)
+                if (c.SourceTimestamp is { } ts) _sourceLatencyMs.Add(Math.Max(0, (now - ts).TotalMilliseconds));
+            BatchWritten?.Invoke(batch);
+        };
+
+        using var consumeCts = CancellationTokenSource.CreateLinkedTokenSource(stop); // stop consuming
+        using var abortCts = new CancellationTokenSource();                         // hard stop at the shutdown timeout
+        _faultCts = consumeCts;
+        using var armAbort = consumeCts.Token.Register(() => abortCts.CancelAfter(_s.ShutdownTimeout));
+        using var committerCts = new CancellationTokenSource();
+        var committer = Task.Run(() => CommitLoopAsync(committerCts.Token), CancellationToken.None);
+
+        _log.LogInformation("Consuming {Topics} as group {Group} ({Workers} decode workers, batches of {Batch}, model {Model}); archive {Archive} (writer {Writer}), labels {Labels}, dead letters {DeadLetters}",
+            string.Join(",", _s.Topics), _s.Consumer.GetValueOrDefault("group.id"), _s.DecodeWorkers, _s.BatchSize, _classifier.ModelId,
+            _s.ArchiveRoot, _s.WriterId, string.Join(",", routes.Select(r => $"{r.Topic}({r.Filter})")), _s.DeadLetterTopic ?? (deadLetters as FolderDeadLetterSink)?.Root);
+
+        var exit = ServiceExit.Clean;
+        try
+        {
+            await pipeline.RunAsync(source.ReadAsync(consumeCts.Token), abortCts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (abortCts.IsCancellationRequested)
+        {
+            exit = ServiceExit.ShutdownTimedOut;
+            _log.LogError("Shutdown did not finish within {Timeout}s: exiting with alerts in flight (their offsets are not committed; they will be re-consumed)", _s.ShutdownTimeout.TotalSeconds);
+        }
+        catch (Exception ex)
+        {
+            SetFault(ex.GetType().Name + ": " + ex.Message);
+        }
+        Ready = false;
+        _metrics.Up.Set(0);
+        if (_fault is not null && exit == ServiceExit.Clean) exit = ServiceExit.Faulted;
+
+        committerCts.Cancel();
+        await committer.ConfigureAwait(false);
+        if (exit == ServiceExit.Clean) CommitDurable("shutdown");
+
+        // Leave the group: the revoke callback commits what is drained (everything, after a clean run).
+        _skipDrain = exit != ServiceExit.Clean;
+        var remaining = abortCts.IsCancellationRequested ? TimeSpan.FromSeconds(1) : _s.ShutdownTimeout;
+        var close = Task.Run(() => { try { source.Close(); } catch (KafkaException ex) { _log.LogWarning("Leaving the group failed: {Reason}", ex.Error.Reason); } });
+        if (!await close.WaitAsync(remaining).ContinueWith(t => !t.IsFaulted).ConfigureAwait(false))
+            _log.LogWarning("Leaving the consumer group timed out; the group coordinator will notice after session.timeout.ms");
+        else source.Dispose();
+
+        foreach (var sink in new IAsyncDisposable[] { parquet, labels, deadLetters })
+        {
+            try { await sink.DisposeAsync().ConfigureAwait(false); }
+            catch (Exception ex) { _log.LogWarning("Closing a sink failed: {Message}", ex.Message); if (exit == ServiceExit.Clean) exit = ServiceExit.Faulted; }
+        }
+        ParquetRows = parquet.RowsWritten;
+        ParquetFiles = parquet.FilesCommitted;
+        LabelsDelivered = labels.Delivered;
+        DeadLettersWritten = deadLetters switch { KafkaDeadLetterSink k => k.Written, FolderDeadLetterSink f => f.Written, _ => 0 };
+        _log.LogInformation("Stopped ({Exit}): read {Read}, classified {Classified}, not classified {NotClassified}, dead letters {Dead}, Parquet rows {Rows}, labels delivered {Labels}, commit failures {CommitFailures}",
+            exit, Stats.ReadCount, Stats.ClassifiedCount, Stats.NotClassifiedCount, Stats.DeadLetterCount, ParquetRows, LabelsDelivered, CommitFailures);
+        return exit;
+    }
+
+    private CancellationTokenSource? _faultCts;
+
+    private void SetFault(string reason)
+    {
+        if (_fault is not null) return;
+        _fault = reason;
+        _log.LogError("Fatal: {Reason}. Stopping without committing past the failure; a restart resumes from the committed offsets.", reason);
+        try { _faultCts?.Cancel(); } catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>Runs under the source's assignment lock, on the pipeline's reader, in consumption order per partition.</summary>
+    private bool Admit(RawAlert raw)
+    {
+        var key = new TopicPartitionKey(raw.Position.Origin, raw.Position.Partition);
+        if (_lastAdmitted.TryGetValue(key, out var last) && raw.Position.Offset <= last)
+        {
+            Interlocked.Increment(ref _duplicatesDropped);
+            return false;
+        }
+        if (last + 1 != raw.Position.Offset && _lastAdmitted.ContainsKey(key)) _log.LogDebug("Offset gap on {Partition}: {Last} then {Offset} (compaction, transaction markers or retention)", key, last, raw.Position.Offset);
+        _lastAdmitted[key] = raw.Position.Offset;
+        _tracker.Track(key, raw.Position.Offset);
+        return true;
+    }
+
+    private void OnAssigned(IReadOnlyList<TopicPartition> parts)
+    {
+        Interlocked.Increment(ref _rebalances);
+        foreach (var tp in parts)
+        {
+            var key = tp.Key();
+            _tracker.Assign(key);
+            _lastAdmitted.TryRemove(key, out _);
+            _assigned[key] = 0;
+        }
+        Ready = _fault is null;
+        _metrics.Up.Set(Ready ? 1 : 0);
+        _metrics.AssignedPartitions.Set(_assigned.Count);
+        _log.LogInformation("Assigned {Count} partitions: {Partitions}; resuming each from its committed offset", parts.Count, string.Join(",", parts.Select(p => $"{p.Topic}[{p.Partition.Value}]")));
+    }
+
+    private void OnRevoking(IReadOnlyList<TopicPartition> parts)
+    {
+        var keys = parts.Select(p => p.Key()).ToArray();
+        bool drained = _skipDrain;
+        if (!_skipDrain)
+        {
+            // Flush now rather than at the next tick, and keep flushing until every admitted alert of these partitions is durable.
+            var deadline = DateTime.UtcNow + _s.RebalanceDrainTimeout;
+            while (!drained && DateTime.UtcNow < deadline)
+            {
+                try { _pipeline?.FlushAllAsync(CancellationToken.None).GetAwaiter().GetResult(); }
+                catch (Exception ex) { _log.LogWarning("Flush during revoke failed: {Message}", ex.Message); }
+                using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+                drained = _tracker.WaitDrainedAsync(keys, wait.Token).GetAwaiter().GetResult();
+            }
+        }
+        var commits = new List<CommittableOffset>();
+        lock (_commitLock)
+        {
+            foreach (var k in keys)
+                if (_tracker.Revoke(k) is long o) commits.Add(new CommittableOffset(k, o));
+            if (commits.Count > 0 && _fault is null) CommitNow(commits, "revoke");
+        }
+        foreach (var k in keys)
+        {
+            _assigned.TryRemove(k, out _);
+            _metrics.ConsumerLag.RemoveLabelled(k.Topic, k.Partition.ToString());
+        }
+        _metrics.AssignedPartitions.Set(_assigned.Count);
+        _log.LogInformation("Revoked {Count} partitions ({State}); committed {Commits}", parts.Count,
+            drained ? "drained" : "drain timed out: in-flight alerts will be re-consumed by the next owner",
+            string.Join(",", commits.Select(c => $"{c.Partition}@{c.Offset}")));
+    }
+
+    private void OnLost(IReadOnlyList<TopicPartition> parts)
+    {
+        foreach (var tp in parts)
+        {
+            _tracker.Revoke(tp.Key());
+            _assigned.TryRemove(tp.Key(), out _);
+        }
+        _metrics.AssignedPartitions.Set(_assigned.Count);
+        _log.LogWarning("Lost {Count} partitions without a clean revoke (session timed out?): their uncommitted alerts will be re-consumed by the next owner", parts.Count);
+    }
+
+    private void OnDurable(IReadOnlyList<SourcePosition> positions)
+    {
+        foreach (var p in positions)
+            if (p.IsKafka) _tracker.Complete(new TopicPartitionKey(p.Origin, p.Partition), p.Offset);
+        _commitSignal.Release();
+    }
+
+    private async Task CommitLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                await _commitSignal.WaitAsync(ct).ConfigureAwait(false);
+                while (_commitSignal.CurrentCount > 0) _commitSignal.Wait(0);
+                CommitDurable("watermark");
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private void CommitDurable(string why)
+    {
+        if (_fault is not null || _source is null) return;
+        lock (_commitLock)
+        {
+            var offsets = _tracker.GetCommittable();
+            if (offsets.Count > 0) CommitNow(offsets, why);
+        }
+    }
+
+    private void CommitNow(IReadOnlyList<CommittableOffset> offsets, string why)
+    {
+        try
+        {
+            _source!.Commit(offsets.Select(o => new TopicPartitionOffset(o.Partition.Topic, o.Partition.Partition, o.Offset)));
+            _tracker.MarkCommitted(offsets);
+            foreach (var o in offsets) _metrics.CommittedOffset.WithLabels(o.Partition.Topic, o.Partition.Partition.ToString()).Set(o.Offset);
+            _metrics.Commits.WithLabels("ok").Inc();
+            Committed?.Invoke(offsets);
+        }
+        catch (KafkaException ex)
+        {
+            // Left in the tracker: the next commit retries it (a revoke commit that fails means redelivery, never a skip).
+            Interlocked.Increment(ref _commitFailures);
+            _commitErrors.AddOrUpdate($"{why}: {ex.Error.Code}", 1, (_, n) => n + 1);
+            _metrics.Commits.WithLabels("failed").Inc();
+            _log.LogWarning("Offset commit ({Why}) failed: {Code} {Reason}; will retry", why, ex.Error.Code, ex.Error.Reason);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The consumer is closed (shutdown race).
+            Interlocked.Increment(ref _commitFailures);
+            _log.LogWarning("Offset commit ({Why}) skipped: {Message}", why, ex.Message);
+        }
+    }
+
+    private void OnStatistics(string json)
+    {
+        foreach (var (topic, partition, lag) in ConsumerStatistics.Lags(json))
+            if (_assigned.ContainsKey(new TopicPartitionKey(topic, partition)))
+                _metrics.ConsumerLag.WithLabels(topic, partition.ToString()).Set(lag);
+    }
+}

@@ -1,0 +1,180 @@
+using System.Collections.Concurrent;
+using Alerts.Core;
+using Alerts.Pipeline.Commands;
+using Alerts.Pipeline.Observability;
+using Alerts.Pipeline.Processing;
+using Alerts.Pipeline.Service;
+using Alerts.Sink.Delivery;
+using Alerts.Sink.Kafka;
+using Alerts.Sink.Parquet;
+using Alerts.Tests.Shared;
+using Confluent.Kafka;
+using Microsoft.Extensions.Configuration;
+using Parquet;
+using Prometheus;
+
+namespace Alerts.Pipeline.Tests.Kafka;
+
+/// <summary>Simulated ZTF alerts (real bytes, stamps included), generated once for all the Kafka service tests.</summary>
+public static class TestAlerts
+{
+    private static readonly Lazy<IReadOnlyList<(long AlertId, byte[] Bytes)>> Ztf = new(() =>
+        AlertProducer.Simulate(Survey.Ztf, 110, seed: 8).Select(a => (a.AlertId, a.Bytes)).ToList());
+
+    /// <summary>About 1,400 alerts of 110 objects.</summary>
+    public static IReadOnlyList<(long AlertId, byte[] Bytes)> ZtfNight => Ztf.Value;
+}
+
+/// <summary>
+/// One mock cluster (3 brokers) with the alert topic (6 partitions), the label topic and the dead-letter topic, and
+/// helpers to run in-process service instances against it and read back what they wrote.
+/// </summary>
+public sealed class ServiceHarness : IDisposable
+{
+    public const string AlertTopic = "ztf_20261129_programid1", LabelTopic = "alerts.labels", DeadLetterTopic = "alerts.deadletter";
+
+    public MockCluster Cluster { get; } = new(3);
+    public string Root { get; } = Path.Combine(Path.GetTempPath(), "alerts-svc-" + Guid.NewGuid().ToString("N"));
+    public string ArchiveRoot => Path.Combine(Root, "archive");
+    public ConcurrentDictionary<TopicPartitionKey, long> Committed { get; } = new();
+    public long CommittedTotal => Committed.Values.Sum();
+
+    public ServiceHarness()
+    {
+        Cluster.CreateTopic(AlertTopic, 6);
+        Cluster.CreateTopic(LabelTopic, 6);
+        Cluster.CreateTopic(DeadLetterTopic, 1);
+    }
+
+    public ServiceSettings Settings(string writerId, string group = "alerts", IDictionary<string, string?>? extra = null)
+    {
+        var d = new Dictionary<string, string?>
+        {
+            ["Alerts:Kafka:Topics:0"] = "^ztf_[0-9]{8}_programid1$",
+            ["Alerts:Kafka:Consumer:bootstrap.servers"] = Cluster.BootstrapServers,
+            ["Alerts:Kafka:Consumer:group.id"] = group,
+            ["Alerts:Kafka:Consumer:statistics.interval.ms"] = "1000",
+            ["Alerts:Kafka:Consumer:session.timeout.ms"] = "6000",
+            ["Alerts:Kafka:Consumer:heartbeat.interval.ms"] = "500",
+            ["Alerts:Archive:Root"] = ArchiveRoot,
+            ["Alerts:Archive:WriterId"] = writerId,
+            ["Alerts:Labels:Topic"] = LabelTopic,
+            ["Alerts:DeadLetter:Topic"] = DeadLetterTopic,
+            ["Alerts:Pipeline:FlushIntervalMs"] = "200",
+            ["Alerts:Pipeline:BatchSize"] = "32",
+            ["Alerts:Pipeline:DecodeWorkers"] = "2",
+            ["Alerts:Pipeline:ChannelCapacity"] = "64",
+            ["Alerts:Model:Path"] = RepoPaths.Of("models", "t2-ztf.onnx"),
+            ["Alerts:Schemas"] = RepoPaths.Of("schemas", "lsst"),
+            ["Alerts:Shutdown:TimeoutSeconds"] = "30",
+            ["Alerts:Rebalance:DrainTimeoutSeconds"] = "10",
+        };
+        if (extra is not null) foreach (var (k, v) in extra) d[k] = v;
+        return ServiceSettings.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(d).Build());
+    }
+
+    /// <summary>An in-process service instance with its own model (classifiers are single-threaded) and metrics registry.</summary>
+    public Instance Start(ServiceSettings settings)
+    {
+        var classifier = ReplayCommand.LoadModels(settings.ModelPaths, 1);
+        var registry = Metrics.NewCustomRegistry();
+        var service = new KafkaAlertService(settings, classifier, new PipelineMetrics(registry));
+        service.Committed += offsets => { foreach (var o in offsets) Committed.AddOrUpdate(o.Partition, o.Offset, (_, old) => Math.Max(old, o.Offset)); };
+        var stop = new CancellationTokenSource();
+        return new Instance(service, classifier, stop, service.RunAsync(stop.Token), registry);
+    }
+
+    public sealed class Instance(KafkaAlertService service, SurveyRoutingClassifier classifier, CancellationTokenSource stop, Task<ServiceExit> run, CollectorRegistry registry) : IDisposable
+    {
+        public KafkaAlertService Service { get; } = service;
+
+        /// <summary>The instance's Prometheus exposition text, as /metrics serves it.</summary>
+        public string MetricsText()
+        {
+            using var ms = new MemoryStream();
+            registry.CollectAndExportAsTextAsync(ms).GetAwaiter().GetResult();
+            return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+        }
+
+        public Task<ServiceExit> Run { get; } = run;
+
+        public async Task<ServiceExit> StopAsync()
+        {
+            stop.Cancel();
+            return await Run.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        public void Dispose()
+        {
+            stop.Cancel();
+            try { Run.Wait(TimeSpan.FromSeconds(60)); } catch (AggregateException) { }
+            classifier.Dispose();
+            stop.Dispose();
+        }
+    }
+
+    /// <summary>Waits until every produced offset is committed by the group (or fails with the state).</summary>
+    public async Task WaitAllCommittedAsync(long produced, TimeSpan timeout, Func<string> state)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (CommittedTotal < produced)
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"only {CommittedTotal} of {produced} offsets committed after {timeout.TotalSeconds:0}s; {state()}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Alert ids of every committed Parquet file, per writer id (the file name carries it).</summary>
+    public async Task<Dictionary<string, List<long>>> ParquetIdsByWriterAsync()
+    {
+        var byWriter = new Dictionary<string, List<long>>();
+        foreach (var file in Directory.EnumerateFiles(ArchiveRoot, "*.parquet", SearchOption.AllDirectories))
+        {
+            var writer = Path.GetFileName(file).Split('-')[1];
+            if (!byWriter.TryGetValue(writer, out var ids)) byWriter[writer] = ids = [];
+            await using var stream = File.OpenRead(file);
+            await using var reader = await ParquetReader.CreateAsync(stream);
+            for (int g = 0; g < reader.RowGroupCount; g++)
+            {
+                using var group = reader.OpenRowGroupReader(g);
+                var column = new long[group.RowCount];
+                await group.ReadAsync(ArchiveSchema.AlertId, column.AsMemory(), null);
+                ids.AddRange(column);
+            }
+        }
+        return byWriter;
+    }
+
+    /// <summary>Every message of a topic, read with a plain consumer from the beginning to the end of every partition.</summary>
+    public List<ConsumeResult<string?, byte[]>> ReadTopic(string topic, int partitions)
+    {
+        var cfg = new ConsumerConfig
+        {
+            BootstrapServers = Cluster.BootstrapServers, GroupId = "reader-" + Guid.NewGuid().ToString("N"), EnableAutoCommit = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest, EnablePartitionEof = true,
+        };
+        using var c = new ConsumerBuilder<string?, byte[]>(cfg).Build();
+        c.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
+        var list = new List<ConsumeResult<string?, byte[]>>();
+        var eof = new HashSet<int>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && eof.Count < partitions)
+        {
+            var r = c.Consume(TimeSpan.FromMilliseconds(200));
+            if (r is null) continue;
+            if (r.IsPartitionEOF) { eof.Add(r.Partition.Value); continue; }
+            eof.Remove(r.Partition.Value);
+            list.Add(r);
+        }
+        c.Close();
+        return list;
+    }
+
+    public HashSet<long> LabelAlertIds() => ReadTopic(LabelTopic, 6).Select(r => LabelAvroDecoder.Decode(r.Message.Value).AlertId).ToHashSet();
+
+    public void Dispose()
+    {
+        Cluster.Dispose();
+        try { Directory.Delete(Root, recursive: true); } catch (DirectoryNotFoundException) { }
+    }
+}

@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Sockets;
+using Alerts.Pipeline.Service;
+using Microsoft.Extensions.Configuration;
+using Prometheus;
+
+namespace Alerts.Pipeline.Tests.Kafka;
+
+/// <summary>The `alerts run` configuration: keys, pass-through, validation messages, secret masking; and the probes.</summary>
+public sealed class ServiceSettingsTests
+{
+    private static IConfiguration Config(params (string Key, string Value)[] extra)
+    {
+        var d = new Dictionary<string, string?>
+        {
+            ["Alerts:Kafka:Topics:0"] = "^ztf_[0-9]{8}_programid1$",
+            ["Alerts:Kafka:Consumer:bootstrap.servers"] = "broker:9093",
+            ["Alerts:Kafka:Consumer:group.id"] = "alerts",
+            ["Alerts:Kafka:Consumer:security.protocol"] = "SASL_SSL",
+            ["Alerts:Kafka:Consumer:sasl.mechanism"] = "SCRAM-SHA-512",
+            ["Alerts:Kafka:Consumer:sasl.username"] = "broker-user",
+            ["Alerts:Kafka:Consumer:sasl.password"] = "hunter2",
+            ["Alerts:Kafka:Producer:ssl.key.password"] = "keypass",
+            ["Alerts:Archive:Root"] = "/tmp/archive",
+            ["Alerts:Labels:Topic"] = "alerts.labels",
+            ["Alerts:Labels:Routes:0:Topic"] = "alerts.snia",
+            ["Alerts:Labels:Routes:0:Rule"] = "SNIa >= 0.8",
+        };
+        foreach (var (k, v) in extra) d[k] = v;
+        return new ConfigurationBuilder().AddInMemoryCollection(d).Build();
+    }
+
+    [Fact]
+    public void Librdkafka_properties_pass_through_and_producers_inherit_the_consumers_connection_and_security()
+    {
+        var s = ServiceSettings.FromConfiguration(Config(("Alerts:Kafka:Consumer:fetch.wait.max.ms", "50")));
+        Assert.Equal("50", s.Consumer["fetch.wait.max.ms"]);
+        Assert.Equal("SCRAM-SHA-512", s.Consumer["sasl.mechanism"]);
+        Assert.Equal("broker:9093", s.Producer["bootstrap.servers"]);
+        Assert.Equal("hunter2", s.Producer["sasl.password"]);
+        Assert.Equal("keypass", s.Producer["ssl.key.password"]);
+        Assert.False(s.Producer.ContainsKey("group.id"));
+        Assert.Equal(["^ztf_[0-9]{8}_programid1$"], s.Topics);
+        Assert.Equal([new KeyValuePair<string, string>("alerts.snia", "SNIa >= 0.8")], s.LabelRoutes);
+    }
+
+    [Fact]
+    public void Secrets_are_masked_in_the_logged_configuration_and_nothing_else_is()
+    {
+        var view = ServiceSettings.MaskedView(Config(("Alerts:Kafka:Consumer:ssl.key.pem", "-----BEGIN PRIVATE KEY-----"),
+            ("Alerts:Kafka:Consumer:sasl.oauthbearer.config", "clientSecret=abc"))).ToDictionary(kv => kv.Key, kv => kv.Value);
+        Assert.Equal("***", view["Alerts:Kafka:Consumer:sasl.password"]);
+        Assert.Equal("***", view["Alerts:Kafka:Producer:ssl.key.password"]);
+        Assert.Equal("***", view["Alerts:Kafka:Consumer:ssl.key.pem"]);
+        Assert.Equal("***", view["Alerts:Kafka:Consumer:sasl.oauthbearer.config"]);
+        Assert.Equal("broker-user", view["Alerts:Kafka:Consumer:sasl.username"]);
+        Assert.Equal("broker:9093", view["Alerts:Kafka:Consumer:bootstrap.servers"]);
+        Assert.DoesNotContain(view.Values, v => v.Contains("hunter2") || v.Contains("keypass") || v.Contains("PRIVATE"));
+    }
+
+    [Theory]
+    [InlineData("Alerts:Kafka:Topics:0", "^ztf_\\d{8}_programid1$", "[0-9]")]
+    [InlineData("Alerts:Kafka:Consumer:enable.auto.commit", "true", "durable watermark")]
+    [InlineData("Alerts:Pipeline:BatchSize", "lots", "Alerts:Pipeline:BatchSize")]
+    [InlineData("Alerts:Logging:Format", "xml", "Alerts:Logging:Format")]
+    [InlineData("Alerts:Archive:WriterId", "pod-1", "Alerts:Archive:WriterId")]
+    public void A_bad_key_is_rejected_with_a_message_naming_it_and_the_fix(string key, string value, string expected)
+    {
+        var ex = Assert.Throws<ServiceConfigurationException>(() => ServiceSettings.FromConfiguration(Config((key, value))));
+        Assert.Contains(expected, ex.Message);
+    }
+
+    [Fact]
+    public void Missing_group_id_is_rejected()
+    {
+        var c = Config();
+        c["Alerts:Kafka:Consumer:group.id"] = null;
+        Assert.Contains("group.id", Assert.Throws<ServiceConfigurationException>(() => ServiceSettings.FromConfiguration(c)).Message);
+    }
+
+    [Fact]
+    public void Consumer_lag_is_read_per_partition_from_librdkafka_statistics()
+    {
+        const string json = """{"topics":{"ztf_20261129_programid1":{"partitions":{"0":{"consumer_lag":12},"1":{"consumer_lag":-1},"-1":{"consumer_lag":5}}}}}""";
+        Assert.Equal([("ztf_20261129_programid1", 0, 12L)], ConsumerStatistics.Lags(json));
+    }
+
+    [Fact]
+    public async Task Probes_and_metrics_answer_on_the_configured_port()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        int port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        var registry = Metrics.NewCustomRegistry();
+        _ = new Observability.PipelineMetrics(registry);
+        bool ready = false;
+        await using var endpoint = new HealthEndpoint(port, registry, () => (true, "alive"), () => (ready, "partitions 0"));
+        endpoint.Start();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/readyz")).StatusCode);
+        ready = true;
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
+        var metrics = await http.GetStringAsync("/metrics");
+        Assert.Contains("alerts_consumer_lag", metrics);
+        Assert.Contains("alerts_ready", metrics);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/nope")).StatusCode);
+    }
+}
