@@ -27,9 +27,10 @@ public static class DemoCommand
         var outDir = new Option<string?>("--out") { Description = "Folder for the Parquet archive (default out/demo-<time>)" };
         var metricsPort = new Option<int>("--metrics-port") { Description = "Serve /metrics, /healthz, /readyz on this port while the demo runs (0: off)", DefaultValueFactory = _ => 0 };
         var verbose = new Option<bool>("--verbose") { Description = "Show the service's logs (text)" };
+        var linger = new Option<int>("--linger") { Description = "With --metrics-port: keep serving the final metrics this many seconds after the summary (for a scraper to catch them)", DefaultValueFactory = _ => 0 };
         var timeout = new Option<int>("--timeout") { Description = "Give up (exit 1) if not every alert is committed after this many seconds", DefaultValueFactory = _ => 180 };
         var cmd = new Command("demo", "Start a mock Kafka cluster, produce simulated alerts, run the service against it until all are committed, print a summary.");
-        foreach (var o in new Option[] { objects, seed, outDir, metricsPort, verbose, timeout }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { objects, seed, outDir, metricsPort, linger, verbose, timeout }) cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
             if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
@@ -127,6 +128,11 @@ public static class DemoCommand
             long total = Math.Max(1, stats.Labels.Values.Sum());
             foreach (var (label, n) in stats.Labels.OrderByDescending(kv => kv.Value)) classes.AddRow(Markup.Escape(label), $"{n:N0}", $"{100.0 * n / total:N1} %");
             AnsiConsole.Write(classes);
+            if (endpoint is not null && parse.GetValue(linger) > 0)
+            {
+                Console.Error.WriteLine($"serving metrics on port {parse.GetValue(metricsPort)} for {parse.GetValue(linger)} s more");
+                await Task.Delay(TimeSpan.FromSeconds(parse.GetValue(linger)), ct).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
             bool complete = committed.Values.Sum() == produced && stats.ReadCount >= produced;
             if (!complete) AnsiConsole.MarkupLine($"[red]incomplete: committed {committed.Values.Sum():N0} of {produced:N0}[/]");
             return exit == ServiceExit.Clean && complete ? 0 : 1;

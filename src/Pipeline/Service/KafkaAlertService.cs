@@ -46,7 +46,7 @@ public sealed class KafkaAlertService
     private AlertPipeline? _pipeline;
     private volatile string? _fault;
     private volatile bool _skipDrain;
-    private long _committedMessages, _commitFailures, _duplicatesDropped, _rebalances;
+    private long _commitFailures, _duplicatesDropped, _rebalances;
 
     public KafkaAlertService(ServiceSettings settings, IAlertClassifier classifier, PipelineMetrics metrics, ILogger? log = null)
     {

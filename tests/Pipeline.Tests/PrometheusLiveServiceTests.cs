@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Alerts.Tests.Shared;
+using Xunit.Abstractions;
+
+namespace Alerts.Pipeline.Tests;
+
+/// <summary>
+/// The other half of issue 9's live proof: the series only the Kafka service fills (consumer lag, committed
+/// offsets, latency from the Kafka message timestamp) get samples in a real Prometheus that scrapes
+/// <c>alerts demo</c> — the same <see cref="Service.KafkaAlertService"/> that <c>alerts run</c> hosts, against
+/// librdkafka's mock cluster — and every dashboard panel built on them returns data.
+/// </summary>
+public sealed class PrometheusLiveServiceTests(ITestOutputHelper output)
+{
+    [PrometheusFact]
+    public async Task Kafka_only_metrics_have_samples_in_a_live_prometheus_scraping_the_service()
+    {
+        var work = Directory.CreateTempSubdirectory("alerts-prom-service").FullName;
+        try
+        {
+            int metricsPort = PrometheusServer.FreePort();
+            await using var prometheus = await PrometheusServer.StartAsync($"127.0.0.1:{metricsPort}", RepoPaths.Of("deploy", "prometheus", "rules.yml"));
+            using var demo = AlertsProcess.Start("demo", "--objects", "60", "--seed", "11", "--out", work,
+                "--metrics-port", metricsPort.ToString(), "--linger", "15");
+
+            // Wait until Prometheus holds samples of every Kafka-only series (or the demo is gone).
+            var selectors = PrometheusLiveTests.KafkaOnlyMetrics.Concat(PrometheusLiveTests.KafkaOnlySelectors).ToList();
+            var deadline = Stopwatch.StartNew();
+            while (true)
+            {
+                var missing = new List<string>();
+                foreach (var s in selectors)
+                    if ((await prometheus.QueryAsync($"count_over_time({s}[5m])")).Count == 0) missing.Add(s);
+                if (missing.Count == 0) break;
+                if (demo.HasExited)
+                {
+                    var up = await prometheus.QueryAsync("count_over_time(up[5m])");
+                    var upOk = await prometheus.QueryAsync("sum_over_time(up[5m])");
+                    Assert.Fail($"the demo exited before Prometheus had samples of {string.Join(", ", missing)} "
+                        + $"(scrapes: {up.Sum(u => u.Value)}, successful: {upOk.Sum(u => u.Value)}):\n" + demo.Output + "\n" + prometheus.Log);
+                }
+                Assert.True(deadline.Elapsed < TimeSpan.FromMinutes(2), "no samples of every Kafka-only series within 2 minutes:\n" + demo.Output);
+                await Task.Delay(500);
+            }
+            var at = DateTimeOffset.UtcNow;
+
+            foreach (var s in selectors)
+            {
+                var series = await prometheus.QueryAsync($"count_over_time({s}[5m])", at);
+                output.WriteLine($"{s}: {series.Count} series, {series.Sum(x => x.Value)} samples");
+                Assert.NotEmpty(series);
+            }
+            // Lag and committed offsets are per partition: the demo's topic has 6.
+            var partitions = await prometheus.QueryAsync("max_over_time(alerts_committed_offset[5m])", at);
+            Assert.Equal(6, partitions.Select(p => p.Labels.GetValueOrDefault("partition")).Distinct().Count());
+            Assert.All(partitions, p => Assert.True(p.Value > 0, $"partition {p.Labels.GetValueOrDefault("partition")} committed nothing"));
+
+            // Every panel that queries a Kafka-only series returns data.
+            var empty = new List<string>();
+            foreach (var (panel, expr) in DeployFilesTests.DashboardQueries())
+            {
+                var names = DeployFilesTests.SelectorsIn(expr).Select(x => Regex.Match(x, @"^[a-zA-Z_:][a-zA-Z0-9_:]*").Value);
+                bool kafkaOnly = DeployFilesTests.SelectorsIn(expr).Any(x => PrometheusLiveTests.KafkaOnlySelectors.Contains(x))
+                                 || names.Any(n => PrometheusLiveTests.KafkaOnlyMetrics.Contains(n));
+                if (!kafkaOnly) continue;
+                var r = await prometheus.QueryAsync(expr, at);
+                output.WriteLine($"panel '{panel}': {r.Count} series");
+                if (r.Count == 0) empty.Add($"panel '{panel}': '{expr}' returns no data");
+            }
+            Assert.True(empty.Count == 0, string.Join("\n", empty));
+            Assert.Equal(0, await demo.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        }
+        finally
+        {
+            try { Directory.Delete(work, recursive: true); } catch (IOException) { }
+        }
+    }
+}
