@@ -57,7 +57,11 @@ panels = [
     ], 16, 32, w=8, unit="ops"),
     panel(12, "Committed offsets", [
         ("sum by (topic, partition) (alerts_committed_offset)", "{{topic}}[{{partition}}]"),
-    ], 0, 40, w=24),
+    ], 0, 40, w=12),
+    panel(13, "Offset commits and assigned partitions", [
+        ("sum by (result) (rate(alerts_offset_commits_total[5m]))", "commits {{result}}"),
+        ("sum(alerts_assigned_partitions)", "assigned partitions"),
+    ], 12, 40, w=12, desc="Failed commits mean re-delivery after a restart (at-least-once), not loss; assigned partitions show how the group split the topic."),
 ]
 
 dashboard = {

@@ -24,14 +24,15 @@ public sealed class PrometheusLiveServiceTests(ITestOutputHelper output)
             using var demo = AlertsProcess.Start("demo", "--objects", "60", "--seed", "11", "--out", work,
                 "--metrics-port", metricsPort.ToString(), "--linger", "15");
 
-            // Wait until Prometheus holds samples of every Kafka-only series (or the demo is gone).
+            // Wait until Prometheus holds two samples or more of every Kafka-only series (or the demo is gone).
             var selectors = PrometheusLiveTests.KafkaOnlyMetrics.Concat(PrometheusLiveTests.KafkaOnlySelectors).ToList();
             var deadline = Stopwatch.StartNew();
             while (true)
             {
                 var missing = new List<string>();
                 foreach (var s in selectors)
-                    if ((await prometheus.QueryAsync($"count_over_time({s}[5m])")).Count == 0) missing.Add(s);
+                    // Two samples at least: the panels take rates.
+                    if ((await prometheus.QueryAsync($"max(count_over_time({s}[5m])) >= 2")).Count == 0) missing.Add(s);
                 if (missing.Count == 0) break;
                 if (demo.HasExited)
                 {

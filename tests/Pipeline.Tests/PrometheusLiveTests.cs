@@ -19,7 +19,7 @@ public sealed class PrometheusLiveTests(ITestOutputHelper output)
     /// committed offsets. Here they must be exported (a <c># TYPE</c> line on the scraped /metrics);
     /// their samples are the service's integration test's to prove.
     /// </summary>
-    public static readonly string[] KafkaOnlyMetrics = ["alerts_consumer_lag", "alerts_committed_offset"];
+    public static readonly string[] KafkaOnlyMetrics = ["alerts_consumer_lag", "alerts_committed_offset", "alerts_offset_commits_total"];
 
     /// <summary>Series only the Kafka service fills: latency from the Kafka message timestamp (checked like the above).</summary>
     public static readonly string[] KafkaOnlySelectors = ["alerts_end_to_end_latency_seconds_bucket{reference=\"source\"}"];
