@@ -76,23 +76,8 @@ public sealed class AlertPipelineTests : IDisposable
         }
     }
 
-    private static async Task<List<long>> ReadAlertIds(string root)
-    {
-        var ids = new List<long>();
-        foreach (var file in Directory.EnumerateFiles(root, "*.parquet", SearchOption.AllDirectories))
-        {
-            await using var stream = File.OpenRead(file);
-            await using var reader = await ParquetReader.CreateAsync(stream);
-            for (int g = 0; g < reader.RowGroupCount; g++)
-            {
-                using var group = reader.OpenRowGroupReader(g);
-                var column = new long[group.RowCount];
-                await group.ReadAsync(ArchiveSchema.AlertId, column.AsMemory(), null);
-                ids.AddRange(column);
-            }
-        }
-        return ids;
-    }
+    private static async Task<List<long>> ReadAlertIds(string root) =>
+        (await Kafka.ServiceHarness.ReadArchiveIdsByWriterAsync(root)).Values.SelectMany(ids => ids).ToList();
 
     private sealed class GarbageMix
     {

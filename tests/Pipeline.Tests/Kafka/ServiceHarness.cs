@@ -125,10 +125,14 @@ public sealed class ServiceHarness : IDisposable
     }
 
     /// <summary>Alert ids of every committed Parquet file, per writer id (the file name carries it).</summary>
-    public async Task<Dictionary<string, List<long>>> ParquetIdsByWriterAsync()
+    public Task<Dictionary<string, List<long>>> ParquetIdsByWriterAsync() => ReadArchiveIdsByWriterAsync(ArchiveRoot);
+
+    /// <summary>Alert ids of every committed Parquet file under <paramref name="root"/>, per writer id
+    /// (<c>part-&lt;writer&gt;-&lt;seq&gt;.parquet</c>).</summary>
+    public static async Task<Dictionary<string, List<long>>> ReadArchiveIdsByWriterAsync(string root)
     {
         var byWriter = new Dictionary<string, List<long>>();
-        foreach (var file in Directory.EnumerateFiles(ArchiveRoot, "*.parquet", SearchOption.AllDirectories))
+        foreach (var file in Directory.EnumerateFiles(root, "*.parquet", SearchOption.AllDirectories))
         {
             var writer = Path.GetFileName(file).Split('-')[1];
             if (!byWriter.TryGetValue(writer, out var ids)) byWriter[writer] = ids = [];
