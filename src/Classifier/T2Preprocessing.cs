@@ -46,6 +46,23 @@ public sealed record T2Preprocessing
     /// <summary>Robust-scale each band column of the GP output (median, IQR).</summary>
     public bool RobustScale { get; init; } = true;
 
+    /// <summary>
+    /// Scale floor relative to the object's widest band: a band's scale is at least this fraction of the largest
+    /// IQR among the object's bands. A band with no detection gets a nearly flat GP curve whose IQR is round-off-small
+    /// (not 0, so scikit-learn's 0 → 1 rule misses it); dividing by it turned residue into features up to 7.7e13.
+    /// A band varying less than 1 % of the object's main band carries no shape the model can use, so it is scaled as
+    /// if it had 1 % of that spread (it stays near 0). Relative, so scaling all fluxes still leaves the output unchanged.
+    /// 0 turns the floor off (scikit-learn's RobustScaler exactly).
+    /// </summary>
+    public double MinScaleFractionOfWidestBand { get; init; } = 0.01;
+
+    /// <summary>
+    /// Bound on |feature|: a band's scale is at least its largest deviation from the median / this, so every value
+    /// is within ±MaxAbsFeature whatever the light curve, and a column already inside the bound is untouched.
+    /// 100 sits above normal inputs (0.26 % of ZTF training rows went beyond it, up to 6e8); 0 turns it off.
+    /// </summary>
+    public double MaxAbsFeature { get; init; } = 100.0;
+
     /// <summary>ZTF g and r (the bands FINK's t2 uses for ZTF).</summary>
     public static readonly T2Preprocessing Ztf = new() { Name = "t2-ztf", Channels = [Band.ZtfG, Band.ZtfR] };
 
