@@ -9,7 +9,8 @@ namespace Alerts.Classifier;
 /// flux in SNANA FLUXCAL (zero point 27.5), detections only, time relative to the first kept point,
 /// Matérn-3/2 2-D GP with l_λ = 6000 Å, start l_t = 20 d, start amplitude (0.5·scale)², the mean predicted on
 /// <c>np.linspace(min(mjd), max(mjd), 100)</c> (first to last kept point inclusive, 100 steps) for each channel,
-/// then scikit-learn RobustScaler (median, IQR 25-75, IQR of 0 treated as 1) per band column of the object.
+/// then scikit-learn RobustScaler (median, IQR 25-75, IQR of 0 treated as 1) per band column of the object, with the scale
+/// floored (<see cref="MinScaleFractionOfWidestBand"/>, <see cref="MaxAbsFeature"/>) so no feature leaves ±100.
 /// </summary>
 public sealed record T2Preprocessing
 {
