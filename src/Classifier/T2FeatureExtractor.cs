@@ -13,7 +13,9 @@ public sealed class T2FeatureExtractor : IFeatureExtractor
     private readonly GaussianProcessInterpolator _gp;
     private readonly double[] _wavelengths;
     private readonly double[] _grid;
-    private readonly double[] _column;
+    private readonly double[] _columns;
+    private readonly double[] _centers;
+    private readonly double[] _scales;
     private readonly double[] _sorted;
     private readonly int[] _perChannel;
     private readonly string[] _missingReasons;
@@ -30,7 +32,9 @@ public sealed class T2FeatureExtractor : IFeatureExtractor
         };
         _wavelengths = preset.Channels.Select(b => b.EffectiveWavelength()).ToArray();
         _grid = new double[preset.Steps];
-        _column = new double[preset.Steps];
+        _columns = new double[preset.Steps * preset.Channels.Length];
+        _centers = new double[preset.Channels.Length];
+        _scales = new double[preset.Channels.Length];
         _sorted = new double[preset.Steps];
         _perChannel = new int[preset.Channels.Length];
         _missingReasons = preset.Channels.Select(b => "missing-band:" + b.Name()).ToArray();
@@ -111,15 +115,31 @@ public sealed class T2FeatureExtractor : IFeatureExtractor
 
         // np.linspace(0, span, steps): endpoint included.
         for (int j = 0; j < steps; j++) _grid[j] = steps == 1 ? 0 : span * j / (steps - 1);
+        // Predict every band first: the scale floor of a band depends on the other bands' spread.
+        double widest = 0;
         for (int c = 0; c < channels; c++)
         {
-            _gp.PredictMean(_grid, _wavelengths[c], _column);
-            double center = 0, scale = 1;
-            if (Preset.RobustScale) RobustCenterScale(_column, _sorted, out center, out scale);
+            var column = _columns.AsSpan(c * steps, steps);
+            _gp.PredictMean(_grid, _wavelengths[c], column);
+            _centers[c] = 0; _scales[c] = 1;
+            if (Preset.RobustScale)
+            {
+                RobustCenterIqr(column, _sorted, out _centers[c], out var iqr);
+                _scales[c] = iqr;
+                if (double.IsFinite(iqr)) widest = Math.Max(widest, iqr);
+            }
+        }
+        for (int c = 0; c < channels; c++)
+        {
+            var column = _columns.AsSpan(c * steps, steps);
+            double center = _centers[c], scale = _scales[c];
+            if (Preset.RobustScale)
+                scale = FlooredScale(scale, widest, column, center, Preset.MinScaleFractionOfWidestBand, Preset.MaxAbsFeature);
             for (int j = 0; j < steps; j++)
             {
-                double v = (_column[j] - center) / scale;
+                double v = (column[j] - center) / scale;
                 if (!double.IsFinite(v)) return "gp-not-finite";
+                if (Preset.RobustScale && Preset.MaxAbsFeature > 0) v = Math.Clamp(v, -Preset.MaxAbsFeature, Preset.MaxAbsFeature); // rounding only
                 destination[(Preset.ReverseTime ? steps - 1 - j : j) * channels + c] = (float)v;
             }
         }
@@ -146,12 +166,39 @@ public sealed class T2FeatureExtractor : IFeatureExtractor
     /// <summary>scikit-learn RobustScaler: center = median, scale = q75 − q25 (numpy linear percentiles); 0 → 1.</summary>
     public static void RobustCenterScale(ReadOnlySpan<double> values, Span<double> scratch, out double center, out double scale)
     {
+        RobustCenterIqr(values, scratch, out center, out scale);
+        if (scale < 10 * 2.220446049250313e-16 || !double.IsFinite(scale)) scale = 1.0; // sklearn _handle_zeros_in_scale
+    }
+
+    /// <summary>Median and IQR (numpy linear percentiles), the IQR as is (0 stays 0).</summary>
+    public static void RobustCenterIqr(ReadOnlySpan<double> values, Span<double> scratch, out double center, out double iqr)
+    {
         var s = scratch[..values.Length];
         values.CopyTo(s);
         s.Sort();
         center = Percentile(s, 0.5);
-        scale = Percentile(s, 0.75) - Percentile(s, 0.25);
-        if (scale < 10 * 2.220446049250313e-16 || !double.IsFinite(scale)) scale = 1.0; // sklearn _handle_zeros_in_scale
+        iqr = Percentile(s, 0.75) - Percentile(s, 0.25);
+    }
+
+    /// <summary>
+    /// The robust scale with its floors (see <see cref="T2Preprocessing.MinScaleFractionOfWidestBand"/> and
+    /// <see cref="T2Preprocessing.MaxAbsFeature"/>): max(IQR, fraction · widest band's IQR, max|value − center| / maxAbs).
+    /// Equal to the IQR whenever the IQR is above both floors, so normal light curves keep scikit-learn's output;
+    /// the second floor only acts on a column that would otherwise leave ±maxAbs.
+    /// </summary>
+    public static double FlooredScale(double iqr, double widestIqr, ReadOnlySpan<double> column, double center, double fractionOfWidest, double maxAbs)
+    {
+        double scale = iqr;
+        if (fractionOfWidest > 0 && double.IsFinite(widestIqr)) scale = Math.Max(scale, fractionOfWidest * widestIqr);
+        if (maxAbs > 0)
+        {
+            double deviation = 0;
+            foreach (var v in column) deviation = Math.Max(deviation, Math.Abs(v - center));
+            if (double.IsFinite(deviation)) scale = Math.Max(scale, deviation / maxAbs);
+        }
+        // sklearn _handle_zeros_in_scale: a constant column (all floors 0) is divided by 1.
+        if (scale < 10 * 2.220446049250313e-16 || !double.IsFinite(scale)) scale = 1.0;
+        return scale;
     }
 
     private static double Percentile(ReadOnlySpan<double> sorted, double q)

@@ -9,7 +9,8 @@ namespace Alerts.Classifier;
 /// flux in SNANA FLUXCAL (zero point 27.5), detections only, time relative to the first kept point,
 /// Matérn-3/2 2-D GP with l_λ = 6000 Å, start l_t = 20 d, start amplitude (0.5·scale)², the mean predicted on
 /// <c>np.linspace(min(mjd), max(mjd), 100)</c> (first to last kept point inclusive, 100 steps) for each channel,
-/// then scikit-learn RobustScaler (median, IQR 25-75, IQR of 0 treated as 1) per band column of the object.
+/// then scikit-learn RobustScaler (median, IQR 25-75, IQR of 0 treated as 1) per band column of the object, with the scale
+/// floored (<see cref="MinScaleFractionOfWidestBand"/>, <see cref="MaxAbsFeature"/>) so no feature leaves ±100.
 /// </summary>
 public sealed record T2Preprocessing
 {
@@ -52,6 +53,23 @@ public sealed record T2Preprocessing
     /// </summary>
     public bool ReverseTime { get; init; }
 
+    /// <summary>
+    /// Scale floor relative to the object's widest band: a band's scale is at least this fraction of the largest
+    /// IQR among the object's bands. A band with no detection gets a nearly flat GP curve whose IQR is round-off-small
+    /// (not 0, so scikit-learn's 0 → 1 rule misses it); dividing by it turned residue into features up to 7.7e13.
+    /// A band varying less than 1 % of the object's main band carries no shape the model can use, so it is scaled as
+    /// if it had 1 % of that spread (it stays near 0). Relative, so scaling all fluxes still leaves the output unchanged.
+    /// 0 turns the floor off (scikit-learn's RobustScaler exactly).
+    /// </summary>
+    public double MinScaleFractionOfWidestBand { get; init; } = 0.01;
+
+    /// <summary>
+    /// Bound on |feature|: a band's scale is at least its largest deviation from the median / this, so every value
+    /// is within ±MaxAbsFeature whatever the light curve, and a column already inside the bound is untouched.
+    /// 100 sits above normal inputs (0.26 % of ZTF training rows went beyond it, up to 6e8); 0 turns it off.
+    /// </summary>
+    public double MaxAbsFeature { get; init; } = 100.0;
+
     /// <summary>ZTF g and r (the bands FINK's t2 uses for ZTF).</summary>
     public static readonly T2Preprocessing Ztf = new() { Name = "t2-ztf", Channels = [Band.ZtfG, Band.ZtfR] };
 
@@ -66,8 +84,9 @@ public sealed record T2Preprocessing
     /// both bands required, 100-step grid, RobustScaler per band, columns (ztfg, ztfr), forward time as astronet
     /// trained. FINK took the columns in Python-set order (<c>set(ZTF_PB_WAVELENGTHS) &amp; set(columns)</c>), which is
     /// not fixed from one process to the next; we fix (ztfg, ztfr). FINK keeps objects with at least 2 valid magnitudes.
+    /// Its scaling is scikit-learn's RobustScaler exactly, so our scale floors are off.
     /// </summary>
-    public static readonly T2Preprocessing FinkT2 = new() { Name = "fink-t2", Channels = [Band.ZtfG, Band.ZtfR], MinPoints = 2, MinPointsPerChannel = 1 };
+    public static readonly T2Preprocessing FinkT2 = new() { Name = "fink-t2", Channels = [Band.ZtfG, Band.ZtfR], MinPoints = 2, MinPointsPerChannel = 1, MinScaleFractionOfWidestBand = 0, MaxAbsFeature = 0 };
 
     /// <summary><see cref="FinkT2"/> with FINK's production time sign (jd[0] − jd), i.e. the grid reversed in time.</summary>
     public static readonly T2Preprocessing FinkT2Production = FinkT2 with { Name = "fink-t2-production", ReverseTime = true };
