@@ -18,6 +18,9 @@ public class FinkT2PresetTests
         Assert.Equal(1, p.MinPointsPerChannel);
         Assert.False(p.IncludeNonDetections);
         Assert.False(p.ReverseTime);
+        Assert.Equal(0, p.MinScaleFractionOfWidestBand); // FINK's scaling is scikit-learn's RobustScaler: no floors
+        Assert.Equal(0, p.MaxAbsFeature);
+        Assert.Equal(0, T2Preprocessing.ByName("fink-t2-production").MaxAbsFeature);
         Assert.False(T2Preprocessing.Ztf.ReverseTime);   // existing presets unchanged
     }
 
