@@ -27,29 +27,36 @@ public sealed class ArchiveCrashTests(Xunit.Abstractions.ITestOutputHelper log) 
             "--dead-letter", Path.Combine(_work, "dead-letter"), "--workers", "2"];
 
         // Slow (25 alerts/s), a row group per row and a flush every second: the archive always has committed files
-        // and open temporaries with row groups already written into them.
-        using (var writer = AlertsProcess.Start([.. common, "--rate", "25", "--row-group-rows", "1", "--flush-interval", "1"]))
-        {
-            var sw = Stopwatch.StartNew();
-            while (!(Visible().Length >= 3 && Temporaries().Any(t => new FileInfo(t).Length > 4 /* more than the PAR1 header */)))
-            {
-                Assert.False(writer.HasExited, "the replay ended before it could be killed mid-file:\n" + writer.Output);
-                Assert.True(sw.Elapsed < TimeSpan.FromSeconds(90), "no committed file plus written-into temporary within 90 s:\n" + writer.Output);
-                await Task.Delay(10);
-            }
-            writer.KillHard();
-        }
-
-        // After the kill: half-written files exist, but only under temporary names. Most have no footer yet (not
-        // Parquet); one killed between its footer and its rename is complete but still invisible, which is fine.
-        var temporaries = Temporaries();
-        Assert.NotEmpty(temporaries);
+        // and open temporaries with row groups already written into them. A kill can still land in the short window
+        // between a temporary's footer and its rename (complete but invisible, which is fine); then kill again, so
+        // that the test proves a kill mid-file. The restart at each attempt is itself part of what is tested.
+        string[] temporaries = [];
         int footerless = 0;
-        foreach (var t in temporaries)
+        for (int attempt = 1; attempt <= 4 && footerless == 0; attempt++)
         {
-            Assert.Matches(@"^\.part-replay-\d{6}\.parquet" + Regex.Escape(AtomicFile.TempSuffix) + "$", Path.GetFileName(t));
-            try { await using var _ = await ParquetReader.CreateAsync(t); }
-            catch (Exception) { footerless++; }
+            using (var writer = AlertsProcess.Start([.. common, "--rate", "25", "--row-group-rows", "1", "--flush-interval", "1"]))
+            {
+                var sw = Stopwatch.StartNew();
+                while (!(Visible().Length >= 3 && Temporaries().Any(t => new FileInfo(t).Length > 4 /* more than the PAR1 header */)))
+                {
+                    Assert.False(writer.HasExited, "the replay ended before it could be killed mid-file:\n" + writer.Output);
+                    Assert.True(sw.Elapsed < TimeSpan.FromSeconds(90), "no committed file plus written-into temporary within 90 s:\n" + writer.Output);
+                    await Task.Delay(10);
+                }
+                writer.KillHard();
+            }
+
+            // After the kill: half-written files exist, but only under temporary names. Most have no footer yet (not
+            // Parquet); one killed between its footer and its rename is complete but still invisible, which is fine.
+            temporaries = Temporaries();
+            Assert.NotEmpty(temporaries);
+            foreach (var t in temporaries)
+            {
+                Assert.Matches(@"^\.part-replay-\d{6}\.parquet" + Regex.Escape(AtomicFile.TempSuffix) + "$", Path.GetFileName(t));
+                try { await using var _ = await ParquetReader.CreateAsync(t); }
+                catch (Exception) { footerless++; }
+            }
+            if (footerless == 0) log.WriteLine($"attempt {attempt}: every temporary had its footer (killed before a rename); killing again");
         }
         Assert.True(footerless > 0, "the kill did not land mid-file: every temporary had its footer");
         // Every visible file is complete: Parquet.Net reads every column of every row group, and DuckDB reads the dataset.
