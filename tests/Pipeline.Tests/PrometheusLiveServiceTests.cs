@@ -48,7 +48,9 @@ public sealed class PrometheusLiveServiceTests(ITestOutputHelper output)
             }
             var at = DateTimeOffset.UtcNow;
             // The last moment a lag series was scraped: lag panels are evaluated there if the partitions are gone by now.
-            var lagAt = DateTimeOffset.FromUnixTimeMilliseconds((long)(1000 * await prometheus.ScalarAsync("max(max_over_time(timestamp(alerts_consumer_lag)[5m:1s]))", at)));
+            // (100 ms steps: a series scraped once is stale-marked at the next scrape, so a 1 s step can miss it.)
+            var lastLag = await prometheus.QueryAsync("max(max_over_time(timestamp(alerts_consumer_lag)[5m:100ms]))", at);
+            var lagAt = lastLag.Count == 1 ? DateTimeOffset.FromUnixTimeMilliseconds((long)(1000 * lastLag[0].Value)) : at;
 
             foreach (var s in selectors)
             {
