@@ -1,3 +1,4 @@
+using Alerts.Tests.Shared;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -52,8 +53,6 @@ public sealed class LabelAvroEncodingTests
     [Fact]
     public void Python_avro_reads_the_edge_strings_as_written()
     {
-        var python = "/usr/bin/python3";
-        if (!File.Exists(python)) Assert.Fail("/usr/bin/python3 with python3-avro is needed for the cross-check");
         var enc = new LabelAvroEncoder(LabelEncoding.SingleRecordContainer);
         var dir = Directory.CreateTempSubdirectory("labels-avro-edge").FullName;
         try
@@ -64,13 +63,7 @@ public sealed class LabelAvroEncodingTests
                          "for f in sorted(glob.glob(os.path.join(sys.argv[1],'*.avro'))):\n" +
                          "  for x in avro.datafile.DataFileReader(open(f,'rb'),avro.io.DatumReader()):\n" +
                          "    print(json.dumps([x['objectId'], x['modelId'], x['bands'], x['sourceOrigin'], x['sourceOffset']]))\n";
-            var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, StandardOutputEncoding = Encoding.UTF8 };
-            psi.Environment["PYTHONIOENCODING"] = "utf-8";
-            psi.ArgumentList.Add("-c"); psi.ArgumentList.Add(script); psi.ArgumentList.Add(dir);
-            using var p = Process.Start(psi)!;
-            var output = p.StandardOutput.ReadToEnd(); var err = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            Assert.True(p.ExitCode == 0, err);
+            var output = DebianPython.Run(script, dir);
             var lines = output.Trim().Split('\n');
             Assert.Equal(EdgeStrings.Length, lines.Length);
             for (int i = 0; i < lines.Length; i++)
