@@ -150,29 +150,8 @@ public sealed class ServiceHarness : IDisposable
     }
 
     /// <summary>Every message of a topic, read with a plain consumer from the beginning to the end of every partition.</summary>
-    public List<ConsumeResult<string?, byte[]>> ReadTopic(string topic, int partitions)
-    {
-        var cfg = new ConsumerConfig
-        {
-            BootstrapServers = Cluster.BootstrapServers, GroupId = "reader-" + Guid.NewGuid().ToString("N"), EnableAutoCommit = false,
-            AutoOffsetReset = AutoOffsetReset.Earliest, EnablePartitionEof = true,
-        };
-        using var c = new ConsumerBuilder<string?, byte[]>(cfg).Build();
-        c.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
-        var list = new List<ConsumeResult<string?, byte[]>>();
-        var eof = new HashSet<int>();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline && eof.Count < partitions)
-        {
-            var r = c.Consume(TimeSpan.FromMilliseconds(200));
-            if (r is null) continue;
-            if (r.IsPartitionEOF) { eof.Add(r.Partition.Value); continue; }
-            eof.Remove(r.Partition.Value);
-            list.Add(r);
-        }
-        c.Close();
-        return list;
-    }
+    public List<ConsumeResult<string?, byte[]>> ReadTopic(string topic, int partitions) =>
+        Alerts.Sink.Tests.KafkaTestHelpers.ReadAll(Cluster.BootstrapServers, topic, partitions, readCommitted: true); // librdkafka's default isolation
 
     public HashSet<long> LabelAlertIds() => ReadTopic(LabelTopic, 6).Select(r => LabelAvroDecoder.Decode(r.Message.Value).AlertId).ToHashSet();
 
