@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -17,17 +16,7 @@ public sealed class SklearnFactAttribute : FactAttribute
         if (!Available) Skip = "needs /usr/bin/python3 with scikit-learn (apt-get install python3-sklearn) as the independent GP reference";
     }
 
-    private static bool Check()
-    {
-        try
-        {
-            if (!File.Exists("/usr/bin/python3")) return false;
-            using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3", "-c \"import sklearn\"") { RedirectStandardError = true, UseShellExecute = false })!;
-            p.WaitForExit(30_000);
-            return p.ExitCode == 0;
-        }
-        catch (Exception) { return false; }
-    }
+    private static bool Check() => DebianPython.CanImport("sklearn");
 }
 
 public class SklearnCrossCheckTests
@@ -44,11 +33,7 @@ public class SklearnCrossCheckTests
             for (int i = 0; i < lcs[o].Count; i++)
                 sb.Append(CultureInfo.InvariantCulture, $"o{o},{lcs[o].Mjd[i] - lcs[o].Mjd[0]:R},{lcs[o].Band[i].EffectiveWavelength():R},{lcs[o].Flux[i] * k:R},{lcs[o].FluxErr[i] * k:R}\n");
         File.WriteAllText(csv, sb.ToString());
-        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { RepoPaths.Of("bench", "gp_baseline.py"), csv, "4804.79,6436.92", "--emit" }) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var lines = p.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        p.WaitForExit();
+        var lines = DebianPython.RunFile(RepoPaths.Of("bench", "gp_baseline.py"), csv, "4804.79,6436.92", "--emit").Split('\n', StringSplitOptions.RemoveEmptyEntries);
         File.Delete(csv);
         Assert.Equal(lcs.Count, lines.Length);
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Alerts.Compression.Evaluation;
 using Alerts.Tests.Shared;
 
@@ -19,18 +18,11 @@ public static class Fixtures
     /// <summary>Runs the Debian python3-onnx checker (full check, with shape inference) on a model file.</summary>
     public static (int ExitCode, string Output) OnnxChecker(string modelPath)
     {
-        var psi = new ProcessStartInfo("/usr/bin/python3")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true,
-            ArgumentList = { "-c", "import onnx,sys; m=onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print('ok', len(m.graph.node))", modelPath },
-        };
-        using var p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, output);
+        var (exitCode, stdout, stderr) = DebianPython.TryRun("-c", "import onnx,sys; m=onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print('ok', len(m.graph.node))", modelPath);
+        return (exitCode, stdout + stderr);
     }
 
-    public static bool PythonOnnxAvailable => File.Exists("/usr/bin/python3") && OnnxChecker(RandomModel).ExitCode == 0;
+    public static bool PythonOnnxAvailable => File.Exists(DebianPython.Interpreter) && OnnxChecker(RandomModel).ExitCode == 0;
 
     public static double MaxAbsDiff(float[] a, float[] b)
     {

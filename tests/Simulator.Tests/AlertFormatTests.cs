@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
 using Alerts.Core;
@@ -122,12 +121,7 @@ public class AlertFormatTests
                          "for f in sorted(os.listdir(sys.argv[1])):\n" +
                          "  r=avro.datafile.DataFileReader(open(os.path.join(sys.argv[1],f),'rb'),avro.io.DatumReader())\n" +
                          "  for a in r: print(a['candid'], repr(a['candidate']['magpsf']), len(a['prv_candidates'] or []))\n";
-            var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-            psi.ArgumentList.Add("-c"); psi.ArgumentList.Add(script); psi.ArgumentList.Add(dir);
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEnd(); var stderr = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            Assert.True(p.ExitCode == 0, stderr);
+            var stdout = DebianPython.Run(script, dir);
             var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Equal(alerts.Count, lines.Length);
             foreach (var a in alerts)
