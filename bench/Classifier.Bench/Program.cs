@@ -5,6 +5,8 @@ using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/Classifier.Bench -- --filter '*' --job short
 // dotnet run -c Release --project bench/Classifier.Bench -- quick    (a few seconds: per-alert inference µs by batch size, no statistics)
+// dotnet run -c Release --project bench/Classifier.Bench -- gp-workload  (points per GP fit in the service's workloads, where a fit's time goes)
+if (args.Length > 0 && args[0] == "gp-workload") { GpWorkloads.Report(); return; }
 if (args.Length > 0 && args[0] == "quick")
 {
     var (onnx, _) = BenchData.ZtfModel();
