@@ -29,6 +29,8 @@ public sealed class T2FeatureExtractor : IFeatureExtractor
         {
             InitialTimeLengthScale = preset.InitialTimeLengthScale,
             InitialAmplitudeFactor = preset.InitialAmplitudeFactor,
+            Tolerance = preset.GpTolerance,
+            StationarityTolerance = preset.GpStationarityTolerance,
         };
         _wavelengths = preset.Channels.Select(b => b.EffectiveWavelength()).ToArray();
         _grid = new double[preset.Steps];

@@ -6,7 +6,7 @@ namespace Alerts.Classifier.Tests;
 
 /// <summary>
 /// The fast <see cref="GaussianProcessInterpolator"/> (fused SIMD kernel, packed Cholesky, fused prediction, session 3)
-/// against <see cref="ReferenceGaussianProcessInterpolator"/>, the pre-change implementation kept verbatim: the t2
+/// against <see cref="ReferenceT2FeatureExtractor"/> on <see cref="ReferenceGaussianProcessInterpolator"/>, the pre-change code kept verbatim: the t2
 /// features (robust-scaled GP mean on the 100-step grid) must agree within <see cref="FeatureBound"/> on every curve.
 /// </summary>
 public class GpReferenceAgreementTests(ITestOutputHelper output)
@@ -56,9 +56,10 @@ public class GpReferenceAgreementTests(ITestOutputHelper output)
             var fast = new T2FeatureExtractor(preset);
             var got = new float[preset.Steps * preset.Channels.Length];
             var reason = fast.Extract(lc, got);
-            var expected = new double[got.Length];
-            var refReason = ReferenceFeatures(preset, lc, expected, out var refFit);
-            Assert.Equal(refReason, reason);
+            var reference = new ReferenceT2FeatureExtractor(preset);
+            var expected = new float[got.Length];
+            Assert.Equal(reference.Extract(lc, expected), reason);
+            var refFit = reference.LastFit;
             if (reason is not null) continue;
             fitted++;
             maxPoints = Math.Max(maxPoints, fast.LastPointCount);
@@ -72,42 +73,5 @@ public class GpReferenceAgreementTests(ITestOutputHelper output)
         }
         output.WriteLine($"{fitted} of {cases.Count} curves fitted (up to {maxPoints} points); largest |Δfeature| = {worst:g3}; evaluations per fit {sumEvFast / fitted:0.0} (reference {sumEvRef / fitted:0.0})");
         Assert.True(fitted >= minimumFitted, $"only {fitted} curves fitted");
-    }
-
-    /// <summary>
-    /// <see cref="T2FeatureExtractor.Extract"/> written out plainly on the reference GP (detections in the preset's
-    /// bands, FLUXCAL, days from the first point, fit, mean on linspace(0, span, steps), floored robust scaling), as double.
-    /// </summary>
-    private static string? ReferenceFeatures(T2Preprocessing p, LightCurve lc, double[] features, out ReferenceGaussianProcessFit fit)
-    {
-        fit = default;
-        double k = Photometry.Rescale(1.0, Photometry.NanojanskyZeroPoint, p.ZeroPoint);
-        var idx = Enumerable.Range(0, lc.Count).Where(i => lc.Kind[i] == PointKind.Detection && Array.IndexOf(p.Channels, lc.Band[i]) >= 0).ToList();
-        if (idx.Count < p.MinPoints) return "too-few-points";
-        foreach (var b in p.Channels)
-            if (idx.Count(i => lc.Band[i] == b) < p.MinPointsPerChannel) return "missing-band:" + b.Name();
-        double t0 = idx.Min(i => lc.Mjd[i]), span = idx.Max(i => lc.Mjd[i]) - t0;
-        var gp = new ReferenceGaussianProcessInterpolator(p.WavelengthLengthScale) { InitialTimeLengthScale = p.InitialTimeLengthScale, InitialAmplitudeFactor = p.InitialAmplitudeFactor };
-        foreach (var i in idx) gp.AddPoint(lc.Mjd[i] - t0, lc.Band[i].EffectiveWavelength(), lc.Flux[i] * k, lc.FluxErr[i] * k);
-        fit = gp.Fit();
-        int steps = p.Steps, channels = p.Channels.Length;
-        var grid = Enumerable.Range(0, steps).Select(j => span * j / (steps - 1)).ToArray();
-        var columns = new double[channels][];
-        var centers = new double[channels]; var iqrs = new double[channels];
-        double widest = 0;
-        for (int c = 0; c < channels; c++)
-        {
-            columns[c] = new double[steps];
-            gp.PredictMean(grid, p.Channels[c].EffectiveWavelength(), columns[c]);
-            T2FeatureExtractor.RobustCenterIqr(columns[c], new double[steps], out centers[c], out iqrs[c]);
-            if (double.IsFinite(iqrs[c])) widest = Math.Max(widest, iqrs[c]);
-        }
-        for (int c = 0; c < channels; c++)
-        {
-            double scale = T2FeatureExtractor.FlooredScale(iqrs[c], widest, columns[c], centers[c], p.MinScaleFractionOfWidestBand, p.MaxAbsFeature);
-            for (int j = 0; j < steps; j++)
-                features[j * channels + c] = Math.Clamp((columns[c][j] - centers[c]) / scale, -p.MaxAbsFeature, p.MaxAbsFeature);
-        }
-        return null;
     }
 }

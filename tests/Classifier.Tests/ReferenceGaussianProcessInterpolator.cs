@@ -6,7 +6,7 @@ using System.Numerics.Tensors;
 namespace Alerts.Classifier.Tests;
 
 /// <summary>Outcome of one GP fit: the fitted hyper-parameters and how the optimiser ended.</summary>
-internal readonly record struct ReferenceGaussianProcessFit(
+public readonly record struct ReferenceGaussianProcessFit(
     double Amplitude,
     double TimeLengthScale,
     double NegativeLogLikelihood,
@@ -38,7 +38,7 @@ internal readonly record struct ReferenceGaussianProcessFit(
 /// use one instance per worker.
 /// </para>
 /// </summary>
-internal sealed class ReferenceGaussianProcessInterpolator
+public sealed class ReferenceGaussianProcessInterpolator
 {
     private static readonly double Sqrt3 = Math.Sqrt(3.0);
 
