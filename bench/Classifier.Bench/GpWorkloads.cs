@@ -167,6 +167,64 @@ public static class GpWorkloads
         }
     }
 
+    /// <summary>
+    /// `Classifier.Bench gp-compare [rounds]`: per workload, the pre-change extractor and the current one alternately over
+    /// the same curves, best round of each, so a loaded machine slows both alike and the ratio stays meaningful.
+    /// </summary>
+    public static void Compare(int rounds)
+    {
+        Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
+        var sets = new List<(string Name, T2Preprocessing Preset, List<LightCurve> Curves)>
+        {
+            ("bench e2e (ZTF, 3000 alerts, seed 11)", T2Preprocessing.Ztf, BenchE2e()),
+            ("replay ZTF (300 objects, seed 42)", T2Preprocessing.Ztf, Replay(Survey.Ztf)),
+            ("replay LSST (300 objects, seed 42)", T2Preprocessing.Lsst, Replay(Survey.Lsst)),
+            ("real ZTF (../shared/data/ztf/alerts)", T2Preprocessing.Ztf, RealZtf()),
+            ("GpBenchmarks 32 synthetic (33 points)", T2Preprocessing.Ztf, BenchData.ZtfTransients(GpBenchmarks.LightCurves)),
+            ("synthetic 64 points ×16", T2Preprocessing.Ztf, Enumerable.Range(0, 16).Select(_ => Synthetic(64)).ToList()),
+            ("synthetic 150 points ×4", T2Preprocessing.Ztf, Enumerable.Range(0, 4).Select(_ => Synthetic(150)).ToList()),
+        };
+        Console.WriteLine("| workload | curves | before µs/curve | after µs/curve | before / after |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        var dest = new float[100 * 6];
+        foreach (var (name, preset, curves) in sets)
+        {
+            var fast = new T2FeatureExtractor(preset);
+            var reference = new Alerts.Classifier.Tests.ReferenceT2FeatureExtractor(preset);
+            double bestFast = double.MaxValue, bestRef = double.MaxValue;
+            // Interleaved curve by curve (the machine is shared: both sides see the same load), best round of each.
+            for (int r = 0; r < rounds; r++)
+            {
+                long tRef = 0, tFast = 0;
+                foreach (var lc in curves)
+                {
+                    long a = Stopwatch.GetTimestamp();
+                    reference.Extract(lc, dest);
+                    long b = Stopwatch.GetTimestamp();
+                    fast.Extract(lc, dest);
+                    long c = Stopwatch.GetTimestamp();
+                    tRef += b - a; tFast += c - b;
+                }
+                bestRef = Math.Min(bestRef, tRef * 1e6 / Stopwatch.Frequency / curves.Count);
+                bestFast = Math.Min(bestFast, tFast * 1e6 / Stopwatch.Frequency / curves.Count);
+            }
+            Console.WriteLine($"| {name} | {curves.Count} | {bestRef:0.0} | {bestFast:0.0} | {bestRef / bestFast:0.00}× |");
+        }
+        Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
+    }
+
+    /// <summary>Extracts the bench-e2e alert mix over and over for <paramref name="seconds"/> (a profiler's workload).</summary>
+    public static void Loop(double seconds)
+    {
+        var curves = BenchE2e();
+        var ex = new T2FeatureExtractor(T2Preprocessing.Ztf);
+        var dest = new float[200];
+        long n = 0; var sw = Stopwatch.StartNew();
+        while (sw.Elapsed.TotalSeconds < seconds)
+            foreach (var lc in curves) { ex.Extract(lc, dest); n++; }
+        Console.WriteLine($"{n} extractions, {sw.Elapsed.TotalMicroseconds / n:0.0} µs each");
+    }
+
     private static double Best(Action a)
     {
         a();
