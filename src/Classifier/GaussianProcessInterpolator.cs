@@ -52,7 +52,9 @@ public sealed class GaussianProcessInterpolator
     // Prediction: the points at another wavelength than the predicted one (compact), the indices of those at it, step factors.
     private double[] _crossT = new double[64], _crossC = new double[64], _crossA = new double[64];
     private int[] _sameIdx = new int[64];
-    private double[] _q = new double[128];
+    private double[] _q = new double[128], _qTime = new double[128];
+    private double _qA = double.NaN;
+    private int _qCount;
     // Pairs i > j, packed row by row (index i(i−1)/2 + j) so every kernel pass is one contiguous SIMD span.
     private double[] _pDt2 = new double[2016];  // dt²
     private double[] _pBase = new double[2016]; // dλ²/l_λ²
@@ -290,7 +292,6 @@ public sealed class GaussianProcessInterpolator
         double amp = Math.Exp(_lnAmp), invLt2 = Math.Exp(-_lnLt2), invLw2 = 1.0 / (WavelengthLengthScale * WavelengthLengthScale);
         bool ascending = true;
         for (int j = 1; j < m && ascending; j++) ascending = time[j] >= time[j - 1];
-        if (_q.Length < m) _q = new double[Math.Max(m, _q.Length * 2)];
         // Split the points: other wavelengths → compact (t, c, α) arrays for the SIMD pass; this wavelength → running products.
         int cross = 0, same = 0;
         for (int i = 0; i < n; i++)
@@ -335,8 +336,7 @@ public sealed class GaussianProcessInterpolator
         if (same > 0)
         {
             double a = Sqrt3 * Math.Sqrt(invLt2);
-            var q = _q;
-            for (int j = 0; j + 1 < m; j++) q[j] = Math.Exp(-a * (time[j + 1] - time[j]));
+            var q = StepFactors(time, a);
             for (int s = 0; s < same; s++)
             {
                 int i = _sameIdx[s];
@@ -369,6 +369,29 @@ public sealed class GaussianProcessInterpolator
             }
         }
         for (int j = 0; j < m; j++) mean[j] *= amp;
+    }
+
+    /// <summary>
+    /// q[j] = e^{−a (t_{j+1} − t_j)} for the grid, cached: the extractor predicts every band on the same grid with the
+    /// same l_t, so the second band reuses the first band's factors (the grid is compared value by value).
+    /// </summary>
+    private double[] StepFactors(ReadOnlySpan<double> time, double a)
+    {
+        int m = time.Length;
+        if (_qA == a && _qCount == m && time.SequenceEqual(_qTime.AsSpan(0, m))) return _q;
+        if (_q.Length < m) { _q = new double[Math.Max(m, _q.Length * 2)]; _qTime = new double[_q.Length]; }
+        time.CopyTo(_qTime);
+        var q = _q;
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var va = Vector256.Create(-a);
+            for (; j + 4 < m; j += 4)
+                Vector256.Exp(va * (Vector256.Create(time.Slice(j + 1, 4)) - Vector256.Create(time.Slice(j, 4)))).CopyTo(q.AsSpan(j, 4));
+        }
+        for (; j + 1 < m; j++) q[j] = Math.Exp(-a * (time[j + 1] - time[j]));
+        _qA = a; _qCount = m;
+        return q;
     }
 
     /// <summary>Posterior variance at one point (diagnostics and tests; allocates nothing).</summary>
