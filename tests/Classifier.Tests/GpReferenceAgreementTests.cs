@@ -1,3 +1,4 @@
+using CsCheck;
 using Alerts.Core;
 using Alerts.Tests.Shared;
 using Xunit.Abstractions;
@@ -67,6 +68,27 @@ public class GpReferenceAgreementTests(ITestOutputHelper output)
                         Assert.True(Math.Abs(got[j] - want[j]) <= 1e-9 * scale, $"A={amp}, l={lt}, λ={lambda}, t={grid[j]}: {got[j]} vs {want[j]}");
                 }
         }
+    }
+
+    [Fact]
+    public void RobustCenterIqr_EqualsTheSortedPercentilesExactly()
+    {
+        // Quickselect of the six order statistics vs numpy-style linear percentiles of the sorted column, bit for bit,
+        // on columns with many ties (values drawn from a few levels), all equal, and the non-finite fallback.
+        Gen.Int[1, 260].SelectMany(n => Gen.Select(Gen.Int[1, 40], Gen.Int[0, 1_000_000])
+                .Select((levels, seed) => { var r = new Random(seed); return Enumerable.Range(0, n).Select(_ => Math.Round(r.NextDouble() * levels) * 0.37 - 3).ToArray(); }))
+            .Sample(values =>
+            {
+                var sorted = values.Order().ToArray();
+                double P(double q) { double pos = q * (sorted.Length - 1); int lo = (int)Math.Floor(pos); int hi = Math.Min(lo + 1, sorted.Length - 1); return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo); }
+                T2FeatureExtractor.RobustCenterIqr(values, new double[values.Length], out var center, out var iqr);
+                Assert.Equal(P(0.5), center);
+                Assert.Equal(P(0.75) - P(0.25), iqr);
+            }, iter: 3000);
+        var withNan = Enumerable.Range(0, 20).Select(i => (double)i).Append(double.NaN).ToArray();
+        T2FeatureExtractor.RobustCenterIqr(withNan, new double[withNan.Length], out var c2, out _);
+        ReferenceT2FeatureExtractor.RobustCenterIqr(withNan, new double[withNan.Length], out var c3, out _);
+        Assert.Equal(c3, c2);
     }
 
     [SharedDataFact]
