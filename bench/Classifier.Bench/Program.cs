@@ -5,6 +5,12 @@ using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/Classifier.Bench -- --filter '*' --job short
 // dotnet run -c Release --project bench/Classifier.Bench -- quick    (a few seconds: per-alert inference µs by batch size, no statistics)
+// dotnet run -c Release --project bench/Classifier.Bench -- gp-workload  (points per GP fit in the service's workloads, where a fit's time goes)
+if (args.Length > 0 && args[0] == "gp-workload") { GpWorkloads.Report(); return; }
+// gp-compare [rounds]: before (reference copy) vs current extractor per workload, interleaved in one process
+if (args.Length > 0 && args[0] == "gp-compare") { GpWorkloads.Compare(args.Length > 1 ? int.Parse(args[1]) : 10); return; }
+// gp-loop [seconds]: extracts the bench-e2e alert mix in a loop (for a profiler: DOTNET_PerfMapEnabled=1 perf record ...)
+if (args.Length > 0 && args[0] == "gp-loop") { GpWorkloads.Loop(args.Length > 1 ? double.Parse(args[1]) : 10); return; }
 if (args.Length > 0 && args[0] == "quick")
 {
     var (onnx, _) = BenchData.ZtfModel();

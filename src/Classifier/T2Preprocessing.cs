@@ -44,6 +44,12 @@ public sealed record T2Preprocessing
 
     public double InitialAmplitudeFactor { get; init; } = 0.5;
 
+    /// <summary>GP optimiser's relative-decrease and projected-gradient tolerance (<see cref="GaussianProcessInterpolator.Tolerance"/>; astronet: 1e-6).</summary>
+    public double GpTolerance { get; init; } = 1e-6;
+
+    /// <summary>GP optimiser's stationarity test for a relative-decrease stop (<see cref="GaussianProcessInterpolator.StationarityTolerance"/>).</summary>
+    public double GpStationarityTolerance { get; init; } = 1e-4;
+
     /// <summary>Robust-scale each band column of the GP output (median, IQR).</summary>
     public bool RobustScale { get; init; } = true;
 
