@@ -49,7 +49,7 @@ public static class OrtLayoutCommand
             var last = columns[^1].Layout;
             var inits = new Table().Title("largest initializers").AddColumns("name", "type", "dims").AddColumn(new TableColumn("raw B").RightAligned());
             foreach (var t in last.Initializers.OrderByDescending(t => t.RawBytes).Take(parse.GetValue(top)))
-                inits.AddRow(Markup.Escape(t.Name), DataTypeName(t.DataType), $"[{string.Join(", ", t.Dims)}]", t.RawBytes.ToString("N0"));
+                inits.AddRow(Markup.Escape(t.Name), DataTypeName(t.DataType), Markup.Escape($"[{string.Join(", ", t.Dims)}]"), t.RawBytes.ToString("N0"));
             AnsiConsole.Write(inits);
             AnsiConsole.MarkupLineInterpolated($"ops: {string.Join(" ", last.NodeOpTypes.GroupBy(o => o).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key}×{g.Count()}"))}");
             return 0;
