@@ -38,7 +38,7 @@ public sealed record PaperSizeComparison(string Directory, long SavedModelGraphB
         sb.AppendLine();
         sb.AppendLine("## Size ratio the paper's way (FINK's files) next to ours");
         sb.AppendLine();
-        sb.AppendLine(string.Create(c, $"- **FINK, SavedModel → TFLite (the paper's 18×), measured from {p.Directory}:** fp32 SavedModel {p.SavedModelBytes:N0} B (saved_model.pb graph {p.SavedModelGraphBytes:N0} B = {(double)p.SavedModelGraphBytes / p.SavedModelBytes:P0}, variables {p.VariablesBytes:N0} B) → quantized {p.TfliteFile} {p.TfliteBytes:N0} B: **{p.PaperRatio:F2}×**. Weights only (variables → TFLite): {p.WeightsOnlyRatio:F2}×. The SavedModel (model 23057) and the TFLite (model 28341) are two trainings of the same architecture."));
+        sb.AppendLine(string.Create(c, $"- **FINK, SavedModel → TFLite (the paper's 18×), measured from {p.Directory}:** fp32 SavedModel {p.SavedModelBytes:N0} B (saved_model.pb graph {p.SavedModelGraphBytes:N0} B = {(double)p.SavedModelGraphBytes / p.SavedModelBytes:P0}, variables {p.VariablesBytes:N0} B) → quantized TFLite ({p.TfliteFile}) {p.TfliteBytes:N0} B: **{p.PaperRatio:F2}×**. Weights only (variables → TFLite): {p.WeightsOnlyRatio:F2}×. The SavedModel (model 23057) and the TFLite (model 28341) are two trainings of the same architecture."));
         var deployed = r.Deployed is null ? null : r.Variants.FirstOrDefault(v => r.Deployed.EndsWith(v.File, StringComparison.Ordinal));
         var smallestOnnx = r.Variants.Where(v => v.Format == "onnx" && v.PassesGate && v.Recipe != "fp32").OrderBy(v => v.SizeBytes).FirstOrDefault();
         string ours = string.Create(c, $"- **Ours, against our fp32 .onnx ({fp32OnnxBytes:N0} B, which has no TF graph overhead: it is mostly weights):** ");
