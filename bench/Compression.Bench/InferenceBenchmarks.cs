@@ -33,6 +33,9 @@ public class InferenceBenchmarks
         Add("fp32-1t", fp32Bytes, OrtModelRunner.CreateOptions(ModelFormat.Onnx, GraphOptimizationLevel.ORT_ENABLE_ALL, 1), calib);
         var int8 = Recipe.Of(new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()).Apply(fp32, calib).ToBytes();
         Add("int8-ort", OrtFormat.SaveOptimized(int8, ModelFormat.Ort), OrtModelRunner.CreateOptions(ModelFormat.Ort, GraphOptimizationLevel.ORT_ENABLE_ALL, 1), calib);
+        // the 4-bit recipe `alerts compress --target size` deploys since MatMulNBitsPass (int4 weights, int8 constants, short names)
+        var int4 = Recipe.Of(new MatMulNBitsPass(32, WeightRounding.Gptq), new Int8ConstantStoragePass(), new CompactNamesPass()).Apply(fp32, calib).ToBytes();
+        Add("int4-ort", OrtFormat.SaveOptimized(int4, ModelFormat.Ort), OrtModelRunner.CreateOptions(ModelFormat.Ort, GraphOptimizationLevel.ORT_ENABLE_ALL, 1), calib);
         var h8 = Recipe.Of(new StructuredPruningPass(8, 64), new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()).Apply(fp32, calib).ToBytes();
         Add("h8-ff64-int8-ort", OrtFormat.SaveOptimized(h8, ModelFormat.Ort), OrtModelRunner.CreateOptions(ModelFormat.Ort, GraphOptimizationLevel.ORT_ENABLE_ALL, 1), calib);
     }
@@ -56,6 +59,7 @@ public class InferenceBenchmarks
     [Benchmark(Baseline = true, Description = "fp32 .onnx, default SessionOptions (naive)")] public void Naive() => Run("naive");
     [Benchmark(Description = "fp32 .onnx, 1 thread")] public void Fp32SingleThread() => Run("fp32-1t");
     [Benchmark(Description = "int8 dynamic .ort, 1 thread")] public void Int8Ort() => Run("int8-ort");
+    [Benchmark(Description = "int4 MatMulNBits (GPTQ, b32) + int8 constants .ort, 1 thread")] public void Int4Ort() => Run("int4-ort");
     [Benchmark(Description = "8 heads + FF 64 + int8 .ort, 1 thread")] public void PrunedInt8Ort() => Run("h8-ff64-int8-ort");
 
     [GlobalCleanup]

@@ -20,7 +20,8 @@ public sealed record CompressionOptions(
     int CalibrationRows = 128,
     string? Variant = null,
     bool MeasureLatency = true,
-    IReadOnlyList<Recipe>? Recipes = null);
+    IReadOnlyList<Recipe>? Recipes = null,
+    string? PaperBaselineDirectory = null);
 
 /// <summary>One row of the report: a recipe saved in one file format, evaluated and timed.</summary>
 public sealed record VariantReport(
@@ -56,7 +57,8 @@ public sealed record CompressionReport(
     VariantReport NaiveBaseline,
     IReadOnlyList<VariantReport> Variants,
     string? Deployed,
-    string? Refusal);
+    string? Refusal,
+    PaperSizeComparison? Paper = null);
 
 /// <summary>
 /// The compression stage: builds every recipe from an fp32 ONNX model, saves each as .onnx and as an offline-optimised
@@ -162,9 +164,10 @@ public sealed class Compressor(CompressionOptions options, Action<string>? progr
 
         var report = new CompressionReport(Path.GetFileName(options.ModelPath), Path.GetFileName(options.DataPath), evaluation.Count, calibration.Count,
             options.Tolerance, options.Target.ToString().ToLowerInvariant(), fp32Accuracy, MachineDescription(), naive, rows,
-            deployed is null ? null : $"{deployed} <- {chosen!.File}", refusal);
+            deployed is null ? null : $"{deployed} <- {chosen!.File}", refusal, PaperSizeComparison.Measure(options.PaperBaselineDirectory));
         File.WriteAllText(Path.Combine(options.OutputDirectory, "report.json"), JsonSerializer.Serialize(report, Json));
-        File.WriteAllText(Path.Combine(options.OutputDirectory, "report.md"), ReportMarkdown.Render(report));
+        File.WriteAllText(Path.Combine(options.OutputDirectory, "report.md"), ReportMarkdown.Render(report)
+            + (report.Paper is null ? "" : PaperSizeComparison.Render(report, report.Paper, fp32Bytes.Length)));
         return report;
     }
 

@@ -49,5 +49,13 @@ public sealed record Recipe(string Name, IReadOnlyList<ICompressionPass> Passes)
         Of(new StructuredPruningPass(16, 32), new WeightClusteringPass(16), new Int8StaticQdqPass(CalibrationMethod.Percentile, 99.99), new Int8ConstantStoragePass(), new CompactNamesPass()),
         Of(new MagnitudePruningPass(0.5), new WeightClusteringPass(16), new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()),
         Of(new WeightClusteringPass(16), new Int8ConstantStoragePass(), new CompactNamesPass()),
+        // 4-bit weights on ORT's MatMulNBits kernel: the packed codes stay packed in the .ort (see MatMulNBitsPass).
+        Of(new MatMulNBitsPass(32)),
+        Of(new MatMulNBitsPass(32, WeightRounding.Gptq)),
+        Of(new MatMulNBitsPass(16, WeightRounding.Gptq)),
+        Of(new MatMulNBitsPass(32, WeightRounding.Gptq), new Int8ConstantStoragePass(), new CompactNamesPass()),
+        Of(new MatMulNBitsPass(16, WeightRounding.Gptq), new Int8ConstantStoragePass(), new CompactNamesPass()),
+        // Smallest .onnx: the positional encoding computed, not stored (in an .ort its 9 nodes' records cost about what it saves).
+        Of(new MatMulNBitsPass(32, WeightRounding.Gptq), new ComputedPositionalEncodingPass(), new Int8ConstantStoragePass(), new CompactNamesPass()),
     ];
 }

@@ -17,6 +17,7 @@ public static class Program
         root.Subcommands.Add(DecodeCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(CompressCommand.Create());
+        root.Subcommands.Add(OrtLayoutCommand.Create());
         root.Subcommands.Add(ArchiveCommand.Create());
         root.Subcommands.Add(ImportTfliteCommand.Create());
         root.Subcommands.Add(RunCommand.Create());

@@ -22,6 +22,8 @@ public sealed class Int8ConstantStoragePass(int minElements = 64) : ICompression
         foreach (var t in model.Graph.Initializer.ToList())
         {
             if (t.DataType != Tensors.Float || Tensors.ElementCount(t) < minElements) continue;
+            // contrib kernels (MatMulNBits scales) pre-pack their constant inputs and need them as initializers
+            if (model.Consumers(t.Name).Any(n => n.Domain is not ("" or "ai.onnx"))) continue;
             var f = Tensors.ToFloats(t);
             float max = f.Max(MathF.Abs);
             float scale = max > 0 ? max / 127f : 1f;
