@@ -5,6 +5,91 @@ using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/Classifier.Bench -- --filter '*' --job short
 // dotnet run -c Release --project bench/Classifier.Bench -- quick    (a few seconds: per-alert inference µs by batch size, no statistics)
+// dotnet run -c Release --project bench/Classifier.Bench -- quick M1.onnx M2.ort ...   (the same on the given models, batch 1/4/32/256)
+// dotnet run -c Release --project bench/Classifier.Bench -- profile [model] [batch] [runs]   (ORT profiler: µs per alert by op and node)
+if (args.Length > 0 && args[0] == "profile")
+{
+    var model = args.Length > 1 ? args[1] : BenchData.ZtfModel().Onnx;
+    OrtProfile.Run(model, args.Length > 2 ? int.Parse(args[2]) : 1, args.Length > 3 ? int.Parse(args[3]) : 200, Console.Out);
+    return;
+}
+if (args.Length > 2 && args[0] == "graph")
+{
+    // Any single-input float model (attention sub-graphs while prototyping). Sessions are built once and measured in
+    // interleaved rounds (the machine is shared: every model sees the same load), thread CPU µs per batch row.
+    int batch = int.Parse(args[1]);
+    var models = args.Skip(2).ToArray();
+    var runs = models.Select(model =>
+    {
+        var so = new OnnxT2Options().CreateSessionOptions();
+        var session = new Microsoft.ML.OnnxRuntime.InferenceSession(model, so);
+        var name = session.InputNames[0];
+        var dims = session.InputMetadata[name].Dimensions.Select(d => d < 0 ? batch : d).ToArray();
+        var rng = new Random(1);
+        var data = Enumerable.Range(0, dims.Aggregate(1, (a, d) => a * d)).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+        var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(data, dims.Select(d => (long)d).ToArray());
+        return (Model: model, Session: session, Name: name, Input: input, Mins: new List<double>());
+    }).ToArray();
+    using var ro = new Microsoft.ML.OnnxRuntime.RunOptions();
+    int rounds = int.TryParse(Environment.GetEnvironmentVariable("ROUNDS"), out var rr) ? rr : 15;
+    for (int round = -1; round < rounds; round++)
+        foreach (var r in runs)
+        {
+            double m = double.MaxValue;
+            for (int k = 0; k < Math.Max(2, 16 / batch); k++)
+            {
+                var t0 = ThreadCpuClock.NowMicroseconds();
+                using var res = r.Session.Run(ro, [r.Name], [r.Input], r.Session.OutputNames);
+                m = Math.Min(m, ThreadCpuClock.NowMicroseconds() - t0);
+            }
+            if (round >= 0) r.Mins.Add(m / batch);
+        }
+    var baseMedian = 0.0;
+    foreach (var r in runs)
+    {
+        r.Mins.Sort();
+        double median = r.Mins[r.Mins.Count / 2];
+        if (baseMedian == 0) baseMedian = median;
+        Console.WriteLine($"{Path.GetFileName(r.Model),-40} batch {batch}: min {r.Mins[0],7:0.0}  median {median,7:0.0} µs per row (thread CPU; {rounds} interleaved rounds)  ratio {median / baseMedian:0.00}");
+    }
+    Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
+    return;
+}
+if (args.Length > 1 && args[0] == "quick")
+{
+    var rng = new Random(1);
+    var x = Enumerable.Range(0, 256 * 200).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+    var p = new float[256 * 14];
+    // Interleaved rounds, best of each: the machine is shared, so models are compared in the same seconds.
+    var best = new Dictionary<(string, int), double>();
+    float[]? reference = null;
+    foreach (var model in args.Skip(1))
+    {
+        using var c = new OnnxT2Classifier(model, new OnnxT2Options { MaxBatchSize = 256, ExecutionBatchSize = 0 });
+        c.Predict(x, 256, p);
+        reference ??= (float[])p.Clone();
+        Console.WriteLine($"{Path.GetFileName(model),-40} max |p - p[{Path.GetFileName(args[1])}]| = {p.Zip(reference, (a, r) => Math.Abs(a - r)).Max():E2}");
+    }
+    var sizes = new[] { 1, 4, 32, 256 };
+    for (int round = 0; round < 3; round++)
+        foreach (var model in args.Skip(1))
+            foreach (var b in sizes)
+            {
+                using var c = new OnnxT2Classifier(model, new OnnxT2Options { MaxBatchSize = b, ExecutionBatchSize = 0 });
+                c.Predict(x, 256, p);
+                for (int r = 0; r < 3; r++)
+                {
+                    var cpu0 = ThreadCpuClock.NowMicroseconds();
+                    c.Predict(x, 256, p);
+                    var us = (ThreadCpuClock.NowMicroseconds() - cpu0) / 256;
+                    best[(model, b)] = Math.Min(best.GetValueOrDefault((model, b), double.MaxValue), us);
+                }
+            }
+    foreach (var model in args.Skip(1))
+        Console.WriteLine($"{Path.GetFileName(model),-40} " + string.Join("  ", sizes.Select(b => $"b{b}: {best[(model, b)],7:0.0}")) + "  µs/alert thread CPU time (1 thread, ExecutionBatchSize = batch)");
+    Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
+    return;
+}
 if (args.Length > 0 && args[0] == "quick")
 {
     var (onnx, _) = BenchData.ZtfModel();
