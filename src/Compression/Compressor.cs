@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Alerts.Compression.Evaluation;
 using Alerts.Compression.Onnx;
+using Alerts.Compression.Passes;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Alerts.Compression;
@@ -20,7 +21,8 @@ public sealed record CompressionOptions(
     int CalibrationRows = 128,
     string? Variant = null,
     bool MeasureLatency = true,
-    IReadOnlyList<Recipe>? Recipes = null);
+    IReadOnlyList<Recipe>? Recipes = null,
+    bool AttentionLayout = true);
 
 /// <summary>One row of the report: a recipe saved in one file format, evaluated and timed.</summary>
 public sealed record VariantReport(
@@ -56,7 +58,8 @@ public sealed record CompressionReport(
     VariantReport NaiveBaseline,
     IReadOnlyList<VariantReport> Variants,
     string? Deployed,
-    string? Refusal);
+    string? Refusal,
+    string Lowering = "none");
 
 /// <summary>
 /// The compression stage: builds every recipe from an fp32 ONNX model, saves each as .onnx and as an offline-optimised
@@ -93,7 +96,9 @@ public sealed class Compressor(CompressionOptions options, Action<string>? progr
         double fp32Accuracy = naive.Accuracy;
 
         var rows = new List<VariantReport>();
-        var recipes = options.Recipes ?? Recipe.Standard();
+        // The attention-layout lowering is exact (outputs equal to float rounding) and makes ORT's CPU kernels do less
+        // work, so every variant gets it; names stay the recipe's. --no-attn-layout measures without it.
+        var recipes = (options.Recipes ?? Recipe.Standard()).Select(r => options.AttentionLayout ? r.WithLowering(new AttentionLayoutPass()) : r).ToList();
         if (options.Variant is not null && !recipes.Any(r => r.Name == options.Variant))
             throw new ArgumentException($"--variant '{options.Variant}' is not a known recipe; choose one of: {string.Join(", ", recipes.Select(r => r.Name))}.");
         foreach (var recipe in recipes)
@@ -162,7 +167,7 @@ public sealed class Compressor(CompressionOptions options, Action<string>? progr
 
         var report = new CompressionReport(Path.GetFileName(options.ModelPath), Path.GetFileName(options.DataPath), evaluation.Count, calibration.Count,
             options.Tolerance, options.Target.ToString().ToLowerInvariant(), fp32Accuracy, MachineDescription(), naive, rows,
-            deployed is null ? null : $"{deployed} <- {chosen!.File}", refusal);
+            deployed is null ? null : $"{deployed} <- {chosen!.File}", refusal, options.AttentionLayout ? new AttentionLayoutPass().Name : "none");
         File.WriteAllText(Path.Combine(options.OutputDirectory, "report.json"), JsonSerializer.Serialize(report, Json));
         File.WriteAllText(Path.Combine(options.OutputDirectory, "report.md"), ReportMarkdown.Render(report));
         return report;

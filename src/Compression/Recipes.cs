@@ -14,6 +14,18 @@ public sealed record Recipe(string Name, IReadOnlyList<ICompressionPass> Passes)
         return m;
     }
 
+    /// <summary>
+    /// The same recipe (same name) with an exact graph lowering inserted after its weight passes and before the
+    /// trailing storage passes (int8 constant storage, compact names), which would hide the constants it folds.
+    /// </summary>
+    public Recipe WithLowering(ICompressionPass lowering)
+    {
+        var list = Passes.ToList();
+        int at = list.FindIndex(p => p is Int8ConstantStoragePass or CompactNamesPass);
+        list.Insert(at < 0 ? list.Count : at, lowering);
+        return this with { Passes = list };
+    }
+
     public static Recipe Of(params ICompressionPass[] passes) => new(passes.Length == 0 ? "fp32" : string.Join('+', passes.Select(p => p.Name)), passes);
 
     /// <summary>The variants `alerts compress` builds and measures, in report order.</summary>

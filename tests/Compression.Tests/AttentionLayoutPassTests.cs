@@ -123,4 +123,38 @@ public class AttentionLayoutPassTests
         Assert.Equal((0, 0, 0, 0), pass.LastRewrites);
         Assert.Equal(OpTypes(m), OpTypes(r));
     }
+
+    [Fact]
+    public void WithLowering_goes_after_the_weight_passes_and_before_the_storage_passes_and_keeps_the_name()
+    {
+        var r = Recipe.Of(new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()).WithLowering(new AttentionLayoutPass());
+        Assert.Equal("int8-dynamic+int8-constants+compact", r.Name);
+        Assert.Equal(["int8-dynamic", "attn-layout", "int8-constants", "compact"], r.Passes.Select(p => p.Name));
+        Assert.Equal(["attn-layout"], Recipe.Of().WithLowering(new AttentionLayoutPass()).Passes.Select(p => p.Name));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Compressor_applies_the_lowering_to_every_variant_unless_turned_off(bool lowering)
+    {
+        string dir = Directory.CreateTempSubdirectory("alerts-attn-layout-test-").FullName;
+        try
+        {
+            var options = new CompressionOptions(Fixtures.TrainedModel, Fixtures.Path("eval.npz"), dir, CompressionTarget.Size, 0.01, Fixtures.Path("calib.npz"), 128, null,
+                MeasureLatency: false, Recipes: [Recipe.Of(), Recipe.Of(new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass())], AttentionLayout: lowering);
+            var report = new Compressor(options).Run();
+            Assert.Equal(lowering ? "attn-layout" : "none", report.Lowering);
+            foreach (var v in report.Variants.Where(v => v.Format == "onnx"))
+            {
+                var m = OnnxModel.Load(Path.Combine(dir, v.File));
+                Assert.Equal(lowering, m.Graph.Node.Any(n => n.OpType == "FusedMatMul"));
+                Assert.Equal(lowering, !m.Graph.Node.Any(n => n.OpType == "Conv"));
+            }
+            // the lowered fp32 variant classifies the evaluation rows exactly as the original (naive row) does
+            Assert.Equal(report.NaiveBaseline.Accuracy, report.Variants.Single(v => v.Recipe == "fp32" && v.Format == "onnx").Accuracy);
+            Assert.Contains(lowering ? "graph lowering applied to every variant" : "graph lowering: none", File.ReadAllText(Path.Combine(dir, "report.md")));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }
