@@ -5,7 +5,9 @@ using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/Classifier.Bench -- --filter '*' --job short
 // dotnet run -c Release --project bench/Classifier.Bench -- quick    (a few seconds: per-alert inference µs by batch size, no statistics)
-// dotnet run -c Release --project bench/Classifier.Bench -- quick M1.onnx M2.ort ...   (the same on the given models, batch 1/4/32/256)
+// dotnet run -c Release --project bench/Classifier.Bench -- compare M1.onnx M2.onnx ...   (naive path on M1 vs OnnxT2Classifier on each model at batch 1/32/256,
+//     wall and CPU time per alert, interleaved rounds; ROUNDS=n)
+// dotnet run -c Release --project bench/Classifier.Bench -- graph BATCH M1.onnx M2.onnx ...   (one ORT Run per batch, no chunking: raw batch-size curve)
 // dotnet run -c Release --project bench/Classifier.Bench -- profile [model] [batch] [runs]   (ORT profiler: µs per alert by op and node)
 if (args.Length > 0 && args[0] == "profile")
 {
@@ -55,39 +57,9 @@ if (args.Length > 2 && args[0] == "graph")
     Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
     return;
 }
-if (args.Length > 1 && args[0] == "quick")
+if (args.Length > 1 && args[0] == "compare")
 {
-    var rng = new Random(1);
-    var x = Enumerable.Range(0, 256 * 200).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
-    var p = new float[256 * 14];
-    // Interleaved rounds, best of each: the machine is shared, so models are compared in the same seconds.
-    var best = new Dictionary<(string, int), double>();
-    float[]? reference = null;
-    foreach (var model in args.Skip(1))
-    {
-        using var c = new OnnxT2Classifier(model, new OnnxT2Options { MaxBatchSize = 256, ExecutionBatchSize = 0 });
-        c.Predict(x, 256, p);
-        reference ??= (float[])p.Clone();
-        Console.WriteLine($"{Path.GetFileName(model),-40} max |p - p[{Path.GetFileName(args[1])}]| = {p.Zip(reference, (a, r) => Math.Abs(a - r)).Max():E2}");
-    }
-    var sizes = new[] { 1, 4, 32, 256 };
-    for (int round = 0; round < 3; round++)
-        foreach (var model in args.Skip(1))
-            foreach (var b in sizes)
-            {
-                using var c = new OnnxT2Classifier(model, new OnnxT2Options { MaxBatchSize = b, ExecutionBatchSize = 0 });
-                c.Predict(x, 256, p);
-                for (int r = 0; r < 3; r++)
-                {
-                    var cpu0 = ThreadCpuClock.NowMicroseconds();
-                    c.Predict(x, 256, p);
-                    var us = (ThreadCpuClock.NowMicroseconds() - cpu0) / 256;
-                    best[(model, b)] = Math.Min(best.GetValueOrDefault((model, b), double.MaxValue), us);
-                }
-            }
-    foreach (var model in args.Skip(1))
-        Console.WriteLine($"{Path.GetFileName(model),-40} " + string.Join("  ", sizes.Select(b => $"b{b}: {best[(model, b)],7:0.0}")) + "  µs/alert thread CPU time (1 thread, ExecutionBatchSize = batch)");
-    Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
+    Compare.Run(args.Skip(1).ToArray(), int.TryParse(Environment.GetEnvironmentVariable("ROUNDS"), out var rounds) ? rounds : 10, Console.Out);
     return;
 }
 if (args.Length > 0 && args[0] == "quick")
