@@ -125,11 +125,11 @@ public class AttentionLayoutPassTests
     }
 
     [Fact]
-    public void WithLowering_goes_after_the_weight_passes_and_before_the_storage_passes_and_keeps_the_name()
+    public void WithLowering_goes_after_every_value_changing_pass_and_before_compact_names_and_keeps_the_name()
     {
         var r = Recipe.Of(new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass()).WithLowering(new AttentionLayoutPass());
         Assert.Equal("int8-dynamic+int8-constants+compact", r.Name);
-        Assert.Equal(["int8-dynamic", "attn-layout", "int8-constants", "compact"], r.Passes.Select(p => p.Name));
+        Assert.Equal(["int8-dynamic", "int8-constants", "attn-layout", "compact"], r.Passes.Select(p => p.Name));
         Assert.Equal(["attn-layout"], Recipe.Of().WithLowering(new AttentionLayoutPass()).Passes.Select(p => p.Name));
     }
 
@@ -149,7 +149,8 @@ public class AttentionLayoutPassTests
             {
                 var m = OnnxModel.Load(Path.Combine(dir, v.File));
                 Assert.Equal(lowering, m.Graph.Node.Any(n => n.OpType == "FusedMatMul"));
-                Assert.Equal(lowering, !m.Graph.Node.Any(n => n.OpType == "Conv"));
+                // fp32: the embedding is folded; after int8 constant storage its weights are DequantizeLinear outputs, left alone
+                Assert.Equal(lowering && v.Recipe == "fp32", !m.Graph.Node.Any(n => n.OpType == "Conv"));
             }
             // the lowered fp32 variant classifies the evaluation rows exactly as the original (naive row) does
             Assert.Equal(report.NaiveBaseline.Accuracy, report.Variants.Single(v => v.Recipe == "fp32" && v.Format == "onnx").Accuracy);
