@@ -8,7 +8,8 @@ namespace Alerts.Classifier.Bench;
 /// t2 inference on 256 alerts per invocation (so the per-operation time is per alert):
 /// the naive path (default SessionOptions, a new NamedOnnxValue + DenseTensor per alert, batch 1),
 /// <see cref="OnnxT2Classifier"/> (tuned session, 1 intra-op thread, pinned buffers, cached OrtValues) at batch
-/// 1/32/256, and PyTorch eager (Debian python3-torch, 1 thread, no_grad) on the same weights at the same batch.
+/// 1/32/256 on the shipped fp32 .onnx, on the same model after <see cref="Compression.Passes.AttentionLayoutPass"/>
+/// (exact: same weights, outputs within 1e-6) and on the deployed .ort, and PyTorch eager (Debian python3-torch, 1 thread, no_grad) on the same weights at the same batch.
 /// </summary>
 [MemoryDiagnoser]
 public class InferenceBenchmarks
@@ -23,6 +24,8 @@ public class InferenceBenchmarks
     private float[] _probabilities = null!;
     private OnnxT2Classifier _tuned = null!;
     private OnnxT2Classifier? _deployed;
+    private OnnxT2Classifier _fused = null!;
+    private string _fusedPath = null!;
     private InferenceSession _naive = null!;
     private PythonWorker _torch = null!;
 
@@ -35,6 +38,9 @@ public class InferenceBenchmarks
         _probabilities = new float[Alerts * 14];
         _tuned = new OnnxT2Classifier(onnx, new OnnxT2Options { MaxBatchSize = Batch });
         _naive = new InferenceSession(onnx);
+        _fusedPath = Path.Combine(Path.GetTempPath(), $"t2-attn-layout-{Environment.ProcessId}.onnx");
+        new Compression.Passes.AttentionLayoutPass().Apply(Compression.Onnx.OnnxModel.Load(onnx), null).Save(_fusedPath);
+        _fused = new OnnxT2Classifier(_fusedPath, new OnnxT2Options { MaxBatchSize = Batch });
         // The model the service runs by default (ModelLocator): the compressed .ort `alerts compress` deployed.
         var deployed = Path.ChangeExtension(onnx, ".deployed.ort");
         if (File.Exists(deployed)) _deployed = new OnnxT2Classifier(deployed, new OnnxT2Options { MaxBatchSize = Batch });
@@ -45,6 +51,8 @@ public class InferenceBenchmarks
     public void Cleanup()
     {
         _tuned.Dispose();
+        _fused.Dispose();
+        File.Delete(_fusedPath);
         _deployed?.Dispose();
         _naive.Dispose();
         _torch.Dispose();
@@ -67,6 +75,13 @@ public class InferenceBenchmarks
     public float Tuned()
     {
         _tuned.Predict(_features, Alerts, _probabilities);
+        return _probabilities[0];
+    }
+
+    [Benchmark(OperationsPerInvoke = Alerts, Description = "OnnxT2Classifier on the fp32 model after AttentionLayoutPass, batch = Batch")]
+    public float Fused()
+    {
+        _fused.Predict(_features, Alerts, _probabilities);
         return _probabilities[0];
     }
 

@@ -24,9 +24,11 @@ public sealed record OnnxT2Options
     /// <summary>
     /// Rows per ORT run inside a micro-batch. t2's attention tensor is [rows, 16, 100, 100] floats (640 kB per row), so
     /// large runs fall out of cache and get slower per alert; the micro-batch is executed in runs of this many rows
-    /// over the same pinned buffers. 0 = the whole micro-batch in one run.
+    /// over the same pinned buffers. 0 = the whole micro-batch in one run. 2 measured best on the 2-core EPYC box under
+    /// shared load (`Classifier.Bench compare` with EXECUTION_SIZES=1,2,3,4: CPU µs/alert 311-356 at 2 vs 350-479 at 4,
+    /// fp32 t2-ztf; the L3 is shared with other processes, so fewer live score tensors pay).
     /// </summary>
-    public int ExecutionBatchSize { get; init; } = 4;
+    public int ExecutionBatchSize { get; init; } = 2;
 
     /// <summary>Intra-op threads. 1 by default: the service scales by workers, one session per core.</summary>
     public int IntraOpThreads { get; init; } = 1;

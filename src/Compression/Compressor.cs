@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Alerts.Compression.Evaluation;
 using Alerts.Compression.Onnx;
+using Alerts.Compression.Passes;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Alerts.Compression;
@@ -21,7 +22,8 @@ public sealed record CompressionOptions(
     string? Variant = null,
     bool MeasureLatency = true,
     IReadOnlyList<Recipe>? Recipes = null,
-    string? PaperBaselineDirectory = null);
+    string? PaperBaselineDirectory = null,
+    bool AttentionLayout = true);
 
 /// <summary>One row of the report: a recipe saved in one file format, evaluated and timed.</summary>
 public sealed record VariantReport(
@@ -58,7 +60,8 @@ public sealed record CompressionReport(
     IReadOnlyList<VariantReport> Variants,
     string? Deployed,
     string? Refusal,
-    PaperSizeComparison? Paper = null);
+    PaperSizeComparison? Paper = null,
+    string Lowering = "none");
 
 /// <summary>
 /// The compression stage: builds every recipe from an fp32 ONNX model, saves each as .onnx and as an offline-optimised
@@ -95,7 +98,9 @@ public sealed class Compressor(CompressionOptions options, Action<string>? progr
         double fp32Accuracy = naive.Accuracy;
 
         var rows = new List<VariantReport>();
-        var recipes = options.Recipes ?? Recipe.Standard();
+        // The attention-layout lowering is exact (outputs equal to float rounding) and makes ORT's CPU kernels do less
+        // work, so every variant gets it; names stay the recipe's. --no-attn-layout measures without it.
+        var recipes = (options.Recipes ?? Recipe.Standard()).Select(r => options.AttentionLayout ? r.WithLowering(new AttentionLayoutPass()) : r).ToList();
         if (options.Variant is not null && !recipes.Any(r => r.Name == options.Variant))
             throw new ArgumentException($"--variant '{options.Variant}' is not a known recipe; choose one of: {string.Join(", ", recipes.Select(r => r.Name))}.");
         foreach (var recipe in recipes)
@@ -164,7 +169,7 @@ public sealed class Compressor(CompressionOptions options, Action<string>? progr
 
         var report = new CompressionReport(Path.GetFileName(options.ModelPath), Path.GetFileName(options.DataPath), evaluation.Count, calibration.Count,
             options.Tolerance, options.Target.ToString().ToLowerInvariant(), fp32Accuracy, MachineDescription(), naive, rows,
-            deployed is null ? null : $"{deployed} <- {chosen!.File}", refusal, PaperSizeComparison.Measure(options.PaperBaselineDirectory));
+            deployed is null ? null : $"{deployed} <- {chosen!.File}", refusal, PaperSizeComparison.Measure(options.PaperBaselineDirectory), options.AttentionLayout ? new AttentionLayoutPass().Name : "none");
         File.WriteAllText(Path.Combine(options.OutputDirectory, "report.json"), JsonSerializer.Serialize(report, Json));
         File.WriteAllText(Path.Combine(options.OutputDirectory, "report.md"), ReportMarkdown.Render(report)
             + (report.Paper is null ? "" : PaperSizeComparison.Render(report, report.Paper, fp32Bytes.Length)));

@@ -16,6 +16,9 @@ public static class ReportMarkdown
         sb.AppendLine($"- target: {r.Target}; gate: accuracy at most {r.Tolerance * 100:F2} points below fp32 ({r.Fp32Accuracy:P2})");
         sb.AppendLine($"- machine: {r.Machine}");
         sb.AppendLine($"- deployed: {r.Deployed ?? "none"}");
+        sb.AppendLine(r.Lowering == "none"
+            ? "- graph lowering: none (--no-attn-layout)"
+            : $"- graph lowering applied to every variant after its value-changing passes: {r.Lowering} (exact: attention output as FusedMatMul(Vᵀ, P, transB), embedding Conv+pe folded, linear layers on [B·T, D] rows)");
         if (r.Refusal is not null) sb.AppendLine($"- REFUSED: {r.Refusal}");
         sb.AppendLine();
         sb.AppendLine("| variant | size B | gzip B | ratio | gzip ratio | accuracy | macro-F1 | log-loss | gate | load ms | first ms | µs/alert b1 | µs/alert b32 | alerts/s | speed-up b1 vs naive |");

@@ -19,13 +19,15 @@ public static class CompressCommand
         var variant = new Option<string?>("--variant") { Description = "deploy this recipe (e.g. int8-dynamic) instead of choosing by --target; refused if it fails the gate" };
         var noTiming = new Option<bool>("--no-timing") { Description = "skip latency measurements (faster; sizes and accuracy only)" };
         var paper = new Option<DirectoryInfo?>("--paper-baseline") { Description = "FINK's t2 files (savedmodel/ + *.tflite) for the paper-style SavedModel -> TFLite ratio line in report.md; default ../shared/data/models/fink-t2 when present" };
+        var noAttnLayout = new Option<bool>("--no-attn-layout") { Description = "do not apply the exact attention-layout lowering (AttentionLayoutPass) to every variant" };
         var cmd = new Command("compress", "Prune, cluster and quantize a t2 model, measure every variant, and deploy the best one that passes the accuracy gate.");
-        foreach (var o in new Option[] { model, data, output, target, tolerance, calibration, calibrationRows, variant, noTiming, paper }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, data, output, target, tolerance, calibration, calibrationRows, variant, noTiming, paper, noAttnLayout }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var options = new CompressionOptions(parse.GetValue(model)!.FullName, parse.GetValue(data)!, parse.GetValue(output)!.FullName,
                 parse.GetValue(target), parse.GetValue(tolerance), parse.GetValue(calibration), parse.GetValue(calibrationRows), parse.GetValue(variant), !parse.GetValue(noTiming),
-                PaperBaselineDirectory: parse.GetValue(paper)?.FullName ?? DefaultPaperBaseline());
+                PaperBaselineDirectory: parse.GetValue(paper)?.FullName ?? DefaultPaperBaseline(),
+                AttentionLayout: !parse.GetValue(noAttnLayout));
             if (!File.Exists(options.ModelPath))
             {
                 AnsiConsole.MarkupLineInterpolated($"[red]{options.ModelPath}: model file not found.[/] Pass --model with an fp32 .onnx exported by tools/train.");
