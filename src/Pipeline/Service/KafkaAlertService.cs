@@ -73,6 +73,8 @@ public sealed class KafkaAlertService
     /// <summary>Re-fetched offsets at or before one already handed out in the same assignment, dropped.</summary>
     public long DuplicatesDropped => Interlocked.Read(ref _duplicatesDropped);
     public long StaleDropped => _source?.StaleDropped ?? 0;
+    /// <summary>Classify loops the pipeline runs (1, or the size of a <see cref="ClassifierPool"/>).</summary>
+    public int ClassifyLoops => _pipeline?.ClassifyLoops ?? 1;
     public long ParquetRows { get; private set; }
     public long ParquetFiles { get; private set; }
     public long LabelsDelivered { get; private set; }
@@ -86,6 +88,26 @@ public sealed class KafkaAlertService
 
     /// <summary>Raised after offsets were committed.</summary>
     public event Action<IReadOnlyList<CommittableOffset>>? Committed;
+
+    /// <summary>
+    /// The models as the service runs them: with ClassifyWorkers > 1 a <see cref="ClassifierPool"/> of that many
+    /// single-threaded instances (one classify loop per core); with 1, one instance whose GP runs on DecodeWorkers threads.
+    /// </summary>
+    public static IAlertClassifier LoadClassifier(ServiceSettings settings)
+    {
+        if (settings.ClassifyWorkers <= 1) return ReplayCommand.LoadModels(settings.ModelPaths, settings.DecodeWorkers);
+        var instances = new List<IAlertClassifier>();
+        try
+        {
+            for (int i = 0; i < settings.ClassifyWorkers; i++) instances.Add(ReplayCommand.LoadModels(settings.ModelPaths, preprocessWorkers: 1));
+        }
+        catch
+        {
+            foreach (var c in instances) (c as IDisposable)?.Dispose();
+            throw;
+        }
+        return new ClassifierPool(instances);
+    }
 
     /// <summary>
     /// Runs until <paramref name="stop"/> fires (then drains, flushes, commits and leaves the group within
@@ -135,6 +157,8 @@ public sealed class KafkaAlertService
             MaxBatchWait = TimeSpan.FromMilliseconds(_s.MaxBatchWaitMs),
             ChannelCapacity = _s.ChannelCapacity,
             FlushInterval = TimeSpan.FromMilliseconds(_s.FlushIntervalMs),
+            ClassifyWorkers = _s.ClassifyWorkers,
+            SinkQueueBatches = _s.SinkQueueBatches,
         });
         var pipeline = _pipeline;
         _metrics.Observe(pipeline, "kafka");
@@ -327,9 +351,11 @@ public sealed class KafkaAlertService
 
     private void CommitNow(IReadOnlyList<CommittableOffset> offsets, string why)
     {
+        var clock = StageClock.Start();
         try
         {
             _source!.Commit(offsets.Select(o => new TopicPartitionOffset(o.Partition.Topic, o.Partition.Partition, o.Offset)));
+            _pipeline?.Stats.AddStage("commit", offsets.Count, clock);
             _tracker.MarkCommitted(offsets);
             foreach (var o in offsets) _metrics.CommittedOffset.WithLabels(o.Partition.Topic, o.Partition.Partition.ToString()).Set(o.Offset);
             _metrics.Commits.WithLabels("ok").Inc();
