@@ -38,6 +38,7 @@ public sealed class KafkaAlertService
     private readonly ILogger _log;
     private readonly PartitionWatermarkTracker _tracker = new(1);
     private readonly ConcurrentDictionary<TopicPartitionKey, long> _lastAdmitted = new();
+    private readonly ConcurrentDictionary<TopicPartitionKey, long> _firstAdmitted = new(); // where each partition resumed in this assignment
     private readonly ConcurrentDictionary<TopicPartitionKey, byte> _assigned = new();
     private readonly Lock _commitLock = new();
     private readonly SemaphoreSlim _commitSignal = new(0, int.MaxValue);
@@ -251,6 +252,7 @@ public sealed class KafkaAlertService
             Interlocked.Increment(ref _duplicatesDropped);
             return false;
         }
+        _firstAdmitted.TryAdd(key, raw.Position.Offset);
         if (last + 1 != raw.Position.Offset && _lastAdmitted.ContainsKey(key)) _log.LogDebug("Offset gap on {Partition}: {Last} then {Offset} (compaction, transaction markers or retention)", key, last, raw.Position.Offset);
         _lastAdmitted[key] = raw.Position.Offset;
         _tracker.Track(key, raw.Position.Offset);
@@ -265,6 +267,7 @@ public sealed class KafkaAlertService
             var key = tp.Key();
             _tracker.Assign(key);
             _lastAdmitted.TryRemove(key, out _);
+            _firstAdmitted.TryRemove(key, out _);
             _assigned[key] = 0;
         }
         Ready = _fault is null;
@@ -344,7 +347,10 @@ public sealed class KafkaAlertService
         if (_fault is not null || _source is null) return;
         lock (_commitLock)
         {
-            var offsets = _tracker.GetCommittable();
+            // A partition whose watermark is still where it resumed has made no progress: committing that offset
+            // again would only cost a round trip (and show a committed offset of 0 for a partition that is working).
+            var offsets = _tracker.GetCommittable()
+                .Where(o => !_firstAdmitted.TryGetValue(o.Partition, out var first) || o.Offset > first).ToList();
             if (offsets.Count > 0) CommitNow(offsets, why);
         }
     }
