@@ -23,10 +23,12 @@ public static class BenchCommand
 
     /// <summary>The figures of one configuration's run.</summary>
     public sealed record E2eResult(E2eConfig Config, long KcatCount, double KcatSeconds, double SustainedSeconds, double SustainedCpuSeconds,
-        double P50Ms, double P99Ms, double BurstSeconds, double BurstP50Ms, double BurstP99Ms, long BurstCount, double PreprocessUs, double InferenceUs,
+        double P50Ms, double P99Ms, double BurstSeconds, double BurstCpuSeconds, double BurstP50Ms, double BurstP99Ms, long BurstCount, double PreprocessUs, double InferenceUs,
         double ClassifyWallUs, long ParquetFiles, int ClassifyLoops, IReadOnlyDictionary<string, StageTotals> SustainedStages, ServiceExit Exit, bool Complete)
     {
         public double KcatRate => KcatCount / KcatSeconds;
+        /// <summary>/proc/loadavg (1, 5, 15 min) when the run started: other processes' share of the machine.</summary>
+        public string LoadAtStart { get; init; } = "";
     }
 
     public static Command Create()
@@ -42,9 +44,10 @@ public static class BenchCommand
         var batch = new Option<int>("--batch-size") { Description = "Inference micro-batch", DefaultValueFactory = _ => 64 };
         var flush = new Option<int>("--flush-ms") { Description = "Alerts:Pipeline:FlushIntervalMs (sinks made durable + offsets committed)", DefaultValueFactory = _ => 1000 };
         var nights = new Option<int>("--nights") { Description = "1: one live night's alerts (realistic: a night's stream fills one archive partition); N > 1: alerts of objects simulated over N nights (the pre-issue-8 mix, ~N/2 archive partitions per flush)", DefaultValueFactory = _ => 1 };
+        var repeat = new Option<int>("--repeat") { Description = "Run the configurations this many times, alternating (before, after, before, after, ...), to see the spread on a shared machine", DefaultValueFactory = _ => 1 };
         var compare = new Option<bool>("--compare") { Description = "Also run the pre-issue-8 configuration (1 classify loop with a parallel GP, sinks written on the classify loop) first, on the same stream, and print both" };
         var e2e = new Command("e2e", "Sustained alerts/s into Parquet + label topic, p50/p99 latency, a burst's p99, per-stage CPU and wall, and kcat -C on the same topic as the ceiling.");
-        foreach (var o in new Option[] { alerts, burst, partitions, burstPartitions, workers, classifyWorkers, sinkQueue, batch, flush, nights, compare }) e2e.Options.Add(o);
+        foreach (var o in new Option[] { alerts, burst, partitions, burstPartitions, workers, classifyWorkers, sinkQueue, batch, flush, nights, compare, repeat }) e2e.Options.Add(o);
         e2e.SetAction(async (parse, ct) =>
         {
             if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
@@ -73,10 +76,13 @@ public static class BenchCommand
             var bytesPool = pool.Select(a => a.Bytes).ToList();
             await RunE2eAsync(configs[^1], bytesPool, Math.Min(n, 128), Math.Min(nBurst, 128), 8, 8, parse.GetValue(workers), parse.GetValue(batch), parse.GetValue(flush), ct, quiet: true);
             var results = new List<E2eResult>();
+            for (int round = 0; round < Math.Max(1, parse.GetValue(repeat)); round++)
             foreach (var config in configs)
             {
-                AnsiConsole.MarkupLine($"[bold]{Markup.Escape(config.Name)}[/]: load average {LoadAverage()}");
-                results.Add(await RunE2eAsync(config, bytesPool, n, nBurst, parts, burstParts, parse.GetValue(workers), parse.GetValue(batch), parse.GetValue(flush), ct));
+                var named = parse.GetValue(repeat) > 1 ? config with { Name = $"{config.Name} #{round + 1}" } : config;
+                var load = LoadAverage();
+                AnsiConsole.MarkupLine($"[bold]{Markup.Escape(named.Name)}[/]: load average {load}");
+                results.Add(await RunE2eAsync(named, bytesPool, n, nBurst, parts, burstParts, parse.GetValue(workers), parse.GetValue(batch), parse.GetValue(flush), ct) with { LoadAtStart = load });
             }
             long bytes = (long)pool.Take(n).Average(a => a.Bytes.Length);
             Report(results, n, nBurst, parts, burstParts, bytes, stream, parse.GetValue(flush), parse.GetValue(workers));
@@ -181,6 +187,7 @@ public static class BenchCommand
         Volatile.Write(ref target, n + nBurst);
         reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (committed.Values.Sum() >= n + nBurst) reached.TrySetResult();
+        var burstCpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var burstClock = Stopwatch.StartNew();
         using (var producer = new AlertProducer(new Dictionary<string, string> { ["bootstrap.servers"] = cluster.BootstrapServers }))
         {
@@ -189,11 +196,12 @@ public static class BenchCommand
         }
         await Task.WhenAny(reached.Task, run, Task.Delay(TimeSpan.FromMinutes(10), ct));
         double burstSeconds = burstClock.Elapsed.TotalSeconds;
+        double burstCpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - burstCpu0).TotalSeconds; // includes producing the burst
         bool complete = committed.Values.Sum() >= n + nBurst;
         stop.Cancel();
         var exit = await run;
         try { Directory.Delete(archive, true); } catch (IOException) { }
-        return new E2eResult(config, kcatCount, kcatSeconds, sustainedSeconds, cpuSustained.TotalSeconds, p50, p99, burstSeconds,
+        return new E2eResult(config, kcatCount, kcatSeconds, sustainedSeconds, cpuSustained.TotalSeconds, p50, p99, burstSeconds, burstCpuSeconds,
             burstLatencies.Percentile(50), burstLatencies.Percentile(99), nBurst, preUs, infUs, classifyUs, service.ParquetFiles,
             service.ClassifyLoops, stages, exit, complete);
     }
@@ -205,14 +213,19 @@ public static class BenchCommand
         foreach (var r in results) t.AddColumn(new TableColumn(Markup.Escape(r.Config.Name)).RightAligned());
         void Row(string name, Func<E2eResult, string> value) => t.AddRow([Markup.Escape(name), .. results.Select(value)]);
         t.AddRow([Markup.Escape("stream"), .. results.Select(_ => Markup.Escape($"{stream}; {n:N0} × {bytes:N0} B over {parts} partitions"))]);
+        Row("load average at the start (1 / 5 / 15 min)", r => r.LoadAtStart);
         Row("kcat -C (transport ceiling)", r => double.IsNaN(r.KcatSeconds) ? "n/a" : $"{r.KcatCount:N0} in {r.KcatSeconds:N2} s = {r.KcatRate:N0} alerts/s");
         Row("service, sustained into Parquet + label topic", r => $"{n:N0} in {r.SustainedSeconds:N2} s = {n / r.SustainedSeconds:N0} alerts/s");
         Row("service / kcat", r => double.IsNaN(r.KcatSeconds) ? "n/a" : $"{n / r.SustainedSeconds / r.KcatRate:P1}");
         Row("goal 10,000 alerts/s", r => $"{n / r.SustainedSeconds / 10_000:P1} of it");
         Row("CPU during the sustained run", r => $"{r.SustainedCpuSeconds:N1} s / {r.SustainedSeconds:N1} s = {r.SustainedCpuSeconds / r.SustainedSeconds:N2} cores");
+        // CPU per alert does not depend on how much of the machine other processes take; wall figures do.
+        Row("process CPU per alert, sustained (all threads: consumer, decode, GP, t2, sinks, GC)", r => $"{1e6 * r.SustainedCpuSeconds / n:N0} µs");
+        Row($"capacity on {Environment.ProcessorCount} idle cores = cores / CPU per alert (upper bound)", r => $"{Environment.ProcessorCount * n / r.SustainedCpuSeconds:N0} alerts/s");
         Row("latency read → sinks p50 / p99 (sustained, queueing included)", r => $"{r.P50Ms:N0} / {r.P99Ms:N0} ms");
         Row($"burst of {nBurst:N0} over {burstParts} partitions: all committed after", r => $"{r.BurstSeconds:N2} s = {r.BurstCount / r.BurstSeconds:N0} alerts/s");
         Row("burst: Kafka timestamp → sinks p50 / p99 (goal p99 < 1,000 ms)", r => $"{r.BurstP50Ms:N0} / {r.BurstP99Ms:N0} ms");
+        Row("burst: process CPU per alert (producing the burst included)", r => $"{1e6 * r.BurstCpuSeconds / r.BurstCount:N0} µs");
         Row("per alert: GP preprocess / t2 inference", r => $"{r.PreprocessUs:N0} / {r.InferenceUs:N0} µs");
         Row("per alert: classify stage (batch wall / alerts)", r => $"{r.ClassifyWallUs:N0} µs on {r.ClassifyLoops} loop(s)");
         Row("per alert: wall at the sustained rate", r => $"{1e6 * r.SustainedSeconds / n:N0} µs");
