@@ -240,7 +240,7 @@ public sealed class AlertPipeline
                 if (!output.TryWrite(results))
                 {
                     await output.WriteAsync(results, ct).ConfigureAwait(false);
-                    Stats.AddStage("classify.wait-for-sinks", results.Count, wait);
+                    Stats.AddStage("classify.wait-for-sinks", results.Count, wait, cpuKnown: false);
                 }
             }
             else
@@ -285,15 +285,17 @@ public sealed class AlertPipeline
         // Sinks have one writer at a time: a flush must not interleave with a write (the gate serialises both).
         var gateWait = StageClock.Start();
         await _flushGate.WaitAsync(ct).ConfigureAwait(false);
-        Stats.AddStage("sinks.wait-for-flush", results.Count, gateWait);
+        Stats.AddStage("sinks.wait-for-flush", results.Count, gateWait, cpuKnown: false);
         var now = DateTimeOffset.UtcNow;
         try
         {
             for (int i = 0; i < _sinks.Count; i++)
             {
                 var clock = StageClock.Start();
-                await _sinks[i].WriteAsync(results, ct).ConfigureAwait(false);
-                Stats.AddStage("write." + SinkLabel(i), results.Count, clock);
+                var write = _sinks[i].WriteAsync(results, ct);
+                bool synchronous = write.IsCompleted;
+                await write.ConfigureAwait(false);
+                Stats.AddStage("write." + SinkLabel(i), results.Count, clock, synchronous);
             }
             foreach (var r in results)
             {
@@ -369,14 +371,18 @@ public sealed class AlertPipeline
                 for (int i = 0; i < _sinks.Count; i++)
                 {
                     var clock = StageClock.Start();
-                    await _sinks[i].FlushAsync(ct).ConfigureAwait(false);
-                    Stats.AddStage("flush." + SinkLabel(i), written.Length, clock);
+                    var flush = _sinks[i].FlushAsync(ct);
+                    bool synchronous = flush.IsCompleted;
+                    await flush.ConfigureAwait(false);
+                    Stats.AddStage("flush." + SinkLabel(i), written.Length, clock, synchronous);
                 }
                 if (_deadLetters is not null)
                 {
                     var clock = StageClock.Start();
-                    await _deadLetters.FlushAsync(ct).ConfigureAwait(false);
-                    Stats.AddStage("flush.dead-letters", 0, clock);
+                    var flush = _deadLetters.FlushAsync(ct);
+                    bool synchronous = flush.IsCompleted;
+                    await flush.ConfigureAwait(false);
+                    Stats.AddStage("flush.dead-letters", 0, clock, synchronous);
                 }
             }
             catch

@@ -87,10 +87,12 @@ public sealed class PipelineStats
         _stages.ToDictionary(kv => kv.Key, kv => kv.Value.Snapshot());
 
     /// <summary>Adds one call of <paramref name="stage"/> that handled <paramref name="items"/> alerts.</summary>
-    public void AddStage(string stage, long items, in StageClock clock)
+    /// <param name="cpuKnown">False for waits and for work that went asynchronous: the thread's CPU over that span
+    /// may belong to whatever else it ran meanwhile.</param>
+    public void AddStage(string stage, long items, in StageClock clock, bool cpuKnown = true)
     {
         var wall = clock.Wall;
-        var cpu = clock.Cpu;
+        var cpu = cpuKnown ? clock.Cpu : null;
         _stages.GetOrAdd(stage, _ => new StageAccumulator()).Add(items, wall, cpu);
     }
 

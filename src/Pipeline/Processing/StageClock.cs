@@ -13,7 +13,8 @@ public sealed record StageTotals(long Calls, long Items, TimeSpan Wall, TimeSpan
 /// <summary>
 /// Wall and thread-CPU time of a stretch of code. CPU comes from clock_gettime(CLOCK_THREAD_CPUTIME_ID) on Linux and
 /// counts only when the stretch ended on the thread it began on (an await that resumed elsewhere, or work fanned out
-/// to other threads such as a parallel GP, is not in it); elsewhere CPU is unknown.
+/// to other threads such as a parallel GP, is not in it); elsewhere CPU is unknown. Callers also drop it for waits and
+/// for work that went asynchronous (the thread may have run other work meanwhile).
 /// </summary>
 public readonly struct StageClock
 {
