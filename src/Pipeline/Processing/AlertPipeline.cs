@@ -143,7 +143,20 @@ public sealed class AlertPipeline
         for (int i = 0; i < batchers.Length; i++)
             batchers[i] = Task.Run(() => ClassifyLoopAsync(decoded.Reader, classified.Writer, cancellationToken), CancellationToken.None);
         var allClassified = Task.WhenAll(batchers).ContinueWith(t => classified.Writer.TryComplete(t.Exception), TaskScheduler.Default);
-        var sinkWriter = Task.Run(() => SinkLoopAsync(classified.Reader, cancellationToken), CancellationToken.None);
+        var sinkWriter = Task.Run(async () =>
+        {
+            try
+            {
+                await SinkLoopAsync(classified.Reader, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // Nobody reads the hand-off queue any more: close it so the classify loops fail instead of waiting on it
+                // (as they did when they wrote the sinks themselves).
+                classified.Writer.TryComplete(ex);
+                throw;
+            }
+        }, CancellationToken.None);
 
         try
         {
