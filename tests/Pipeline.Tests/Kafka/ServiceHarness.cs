@@ -109,8 +109,11 @@ public sealed class ServiceHarness : IDisposable
         public void Dispose()
         {
             stop.Cancel();
-            try { Run.Wait(TimeSpan.FromSeconds(60)); } catch (AggregateException) { }
-            (classifier as IDisposable)?.Dispose();
+            bool ended;
+            try { ended = Run.Wait(TimeSpan.FromSeconds(60)); } catch (AggregateException) { ended = true; }
+            // ONNX Runtime sessions freed under a classify loop that is still running would crash the test host
+            // (and hide the failing test's own message); a service that did not stop is left to the process exit.
+            if (ended) (classifier as IDisposable)?.Dispose();
             stop.Dispose();
         }
     }
