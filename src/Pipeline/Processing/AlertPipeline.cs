@@ -281,8 +281,8 @@ public sealed class AlertPipeline
             return (null, ex.GetType().Name + ": " + ex.Message);
         }
         var batchTime = Stopwatch.GetElapsedTime(start);
-        Stats.AddBatch(batch.Count, batchTime);
         Stats.AddStage("classify", batch.Count, clock);
+        Stats.AddBatch(batch.Count, batchTime);
         BatchClassified?.Invoke(batch.Count, batchTime);
         return (results, null);
     }
