@@ -76,7 +76,8 @@ public sealed class KafkaServiceFaultTests(ITestOutputHelper output) : IDisposab
         });
         await _h.WaitAllCommittedAsync(produced, TimeSpan.FromSeconds(90), () => $"read {a.Service.Stats.ReadCount}");
         Assert.Equal(ServiceExit.Clean, await a.StopAsync());
-        output.WriteLine($"commit failures {a.Service.CommitFailures}, duplicates dropped {a.Service.DuplicatesDropped}");
+        output.WriteLine($"commit failures {a.Service.CommitFailures}, duplicates dropped {a.Service.DuplicatesDropped}, read {a.Service.Stats.ReadCount}, "
+            + $"dead letters {a.Service.Stats.DeadLetterCount} ({string.Join(", ", a.Service.Stats.DeadLetterReasons.Select(kv => $"{kv.Key}: {kv.Value}"))}), Parquet rows {a.Service.ParquetRows}, rebalances {a.Service.Rebalances}");
         await AssertEveryAlertOnceInParquetAndInLabels(alerts.Select(x => x.AlertId).ToList());
     }
 
