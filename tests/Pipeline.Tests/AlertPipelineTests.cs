@@ -25,17 +25,22 @@ public sealed class AlertPipelineTests : IDisposable
         try { Directory.Delete(_dir, recursive: true); } catch (DirectoryNotFoundException) { }
     }
 
-    [Fact]
-    public async Task Every_alert_lands_once_in_parquet_or_dead_letters_and_every_position_becomes_durable()
+    [Theory]
+    [InlineData(1, 0)] // one classify loop with a parallel GP, sinks written on it (the pre-issue-8 wiring)
+    [InlineData(2, 4)] // two pooled classify loops, sinks behind a hand-off queue (the service's default wiring)
+    public async Task Every_alert_lands_once_in_parquet_or_dead_letters_and_every_position_becomes_durable(int classifyWorkers, int sinkQueueBatches)
     {
         var simulated = new SimulatedAlertSource(new SimulationOptions { Survey = Survey.Ztf, Objects = 25, Seed = 7, SpanDays = 30 });
         var input = WithGarbage(simulated.ReadAsync(), every: 40);
         var registry = new AvroSchemaRegistry(RepoPaths.Of("schemas", "lsst"));
-        using var classifier = ReplayCommand.LoadModels([RepoPaths.Of("models", "t2-ztf.onnx")], preprocessWorkers: 2);
+        IAlertClassifier classifier = classifyWorkers == 1
+            ? ReplayCommand.LoadModels([RepoPaths.Of("models", "t2-ztf.onnx")], preprocessWorkers: 2)
+            : new ClassifierPool(Enumerable.Range(0, classifyWorkers).Select(_ => (IAlertClassifier)ReplayCommand.LoadModels([RepoPaths.Of("models", "t2-ztf.onnx")], 1)).ToList());
+        using var disposeModels = (IDisposable)classifier;
         var archive = new ParquetArchiveSink(new ParquetArchiveOptions { Root = Path.Combine(_dir, "archive"), WriterId = "test" });
         var deadLetters = new FolderDeadLetterSink(Path.Combine(_dir, "dead"));
         var pipeline = new AlertPipeline(() => new AlertDecoder(registry), classifier, [archive], deadLetters,
-            new PipelineOptions { DecodeWorkers = 2, BatchSize = 16, ChannelCapacity = 8, FlushInterval = TimeSpan.FromMilliseconds(200) });
+            new PipelineOptions { DecodeWorkers = 2, BatchSize = 16, ChannelCapacity = 8, FlushInterval = TimeSpan.FromMilliseconds(200), ClassifyWorkers = classifyWorkers, SinkQueueBatches = sinkQueueBatches });
         var durable = new List<SourcePosition>();
         pipeline.PositionsDurable += batch => { lock (durable) durable.AddRange(batch); };
         var received = new List<SourcePosition>();
@@ -47,6 +52,7 @@ public sealed class AlertPipelineTests : IDisposable
         await archive.DisposeAsync();
 
         var stats = pipeline.Stats;
+        Assert.Equal(classifyWorkers, pipeline.ClassifyLoops);
         Assert.True(stats.ReadCount > 100, $"the simulator produced only {stats.ReadCount} alerts");
         Assert.Equal(input.GarbageCount, stats.DeadLetterCount);
         Assert.Equal(input.GarbageCount, deadLetters.Written);
@@ -74,6 +80,100 @@ public sealed class AlertPipelineTests : IDisposable
             Assert.Equal(c.Probabilities.Max(), c.LabelProbability);
             Assert.Equal(T2Classes.Names[Array.IndexOf(c.Probabilities, c.Probabilities.Max())], c.Label);
         }
+    }
+
+    [Fact]
+    public async Task A_blocked_sink_flush_does_not_stop_classification_and_positions_become_durable_only_after_it()
+    {
+        // 96 simulated alerts fed by hand: 16 before the first flush blocks, 80 while it is blocked.
+        var raws = await new SimulatedAlertSource(new SimulationOptions { Survey = Survey.Ztf, Objects = 30, Seed = 5, SpanDays = 30 })
+            .ReadAsync().Take(96).ToListAsync();
+        Assert.Equal(96, raws.Count);
+        var registry = new AvroSchemaRegistry(RepoPaths.Of("schemas", "lsst"));
+        using var classifier = new ClassifierPool([ReplayCommand.LoadModels([RepoPaths.Of("models", "t2-ztf.onnx")], 1), ReplayCommand.LoadModels([RepoPaths.Of("models", "t2-ztf.onnx")], 1)]);
+        var archive = new ParquetArchiveSink(new ParquetArchiveOptions { Root = Path.Combine(_dir, "archive"), WriterId = "test" });
+        var gate = new BlockingFlushSink();
+        var pipeline = new AlertPipeline(() => new AlertDecoder(registry), classifier, [archive, gate], null,
+            new PipelineOptions { DecodeWorkers = 2, BatchSize = 8, MaxBatchWait = TimeSpan.FromMilliseconds(5), ChannelCapacity = 16,
+                FlushInterval = TimeSpan.FromMilliseconds(100), ClassifyWorkers = 2, SinkQueueBatches = 16 });
+        var durable = new List<SourcePosition>();
+        pipeline.PositionsDurable += batch => { lock (durable) durable.AddRange(batch); };
+        var source = System.Threading.Channels.Channel.CreateUnbounded<RawAlert>();
+        var run = pipeline.RunAsync(source.Reader.ReadAllAsync());
+
+        foreach (var r in raws.Take(16)) await source.Writer.WriteAsync(r);
+        await gate.FlushBlocked.WaitAsync(TimeSpan.FromSeconds(60));
+        int durableWhenBlocked;
+        lock (durable) durableWhenBlocked = durable.Count;
+
+        foreach (var r in raws.Skip(16)) await source.Writer.WriteAsync(r);
+        // Classification (GP + inference) goes on for all 96 alerts although the sinks are held by the flush.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (pipeline.Stats.Batches * pipeline.Stats.MeanBatchSize < 96 - 0.5 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Equal(96, (int)Math.Round(pipeline.Stats.Batches * pipeline.Stats.MeanBatchSize));
+        Assert.True(gate.Blocked, "the flush was released early");
+        lock (durable) Assert.Equal(durableWhenBlocked, durable.Count); // nothing new is durable while a sink has not flushed
+        Assert.True(pipeline.Stats.Stages["classify"].Items >= 96);
+
+        gate.Release();
+        source.Writer.Complete();
+        await run.WaitAsync(TimeSpan.FromSeconds(60));
+        await archive.DisposeAsync();
+        Assert.Equal(raws.Select(r => r.Position.Offset).Order(), durable.Select(p => p.Offset).Order());
+        Assert.Equal(96, gate.Written);
+        Assert.Equal(96, (await ReadAlertIds(Path.Combine(_dir, "archive"))).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_classifier_pool_gives_each_concurrent_caller_the_same_probabilities_as_one_instance()
+    {
+        var raws = await new SimulatedAlertSource(new SimulationOptions { Survey = Survey.Ztf, Objects = 12, Seed = 9, SpanDays = 30 })
+            .ReadAsync().Take(48).ToListAsync();
+        var decoder = new AlertDecoder(new AvroSchemaRegistry(RepoPaths.Of("schemas", "lsst")));
+        var alerts = raws.Select(r => decoder.Decode(r).Alert!).ToList();
+        var model = RepoPaths.Of("models", "t2-ztf.onnx");
+        using var reference = ReplayCommand.LoadModels([model], 1);
+        var expected = reference.Classify(alerts);
+        using var pool = new ClassifierPool([ReplayCommand.LoadModels([model], 1), ReplayCommand.LoadModels([model], 1)]);
+        Assert.Equal(2, pool.Instances);
+        Assert.Equal(reference.ModelId, pool.ModelId);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => pool.Classify(alerts))));
+        foreach (var got in results)
+            for (int i = 0; i < alerts.Count; i++)
+            {
+                Assert.Equal(expected[i].Label, got[i].Label);
+                Assert.Equal(expected[i].Probabilities, got[i].Probabilities);
+            }
+    }
+
+    /// <summary>A sink whose first flush blocks until released (a slow fsync or broker ack, made controllable).</summary>
+    private sealed class BlockingFlushSink : IClassificationSink
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _blocked = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _flushes, _written;
+
+        public string Name => "blocking-flush";
+        public Task FlushBlocked => _blocked.Task;
+        public bool Blocked => _blocked.Task.IsCompleted && !_release.Task.IsCompleted;
+        public int Written => Volatile.Read(ref _written);
+        public void Release() => _release.TrySetResult();
+
+        public ValueTask WriteAsync(IReadOnlyList<Classification> batch, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Add(ref _written, batch.Count);
+            return ValueTask.CompletedTask;
+        }
+
+        public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Increment(ref _flushes) != 1) return;
+            _blocked.TrySetResult();
+            await _release.Task;
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     private static async Task<List<long>> ReadAlertIds(string root) =>

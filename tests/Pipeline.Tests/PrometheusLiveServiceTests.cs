@@ -35,6 +35,9 @@ public sealed class PrometheusLiveServiceTests(ITestOutputHelper output)
                 var missing = new List<string>();
                 foreach (var s in selectors)
                     if ((await prometheus.QueryAsync($"max(count_over_time({s}[5m])) >= {(s == "alerts_consumer_lag" ? 1 : 2)}")).Count == 0) missing.Add(s);
+                // Committed offsets appear per partition as each makes progress (two classify loops finish their first
+                // batches at different times), so wait for all six rather than judging at the first sample.
+                if ((await prometheus.QueryAsync("count(max_over_time(alerts_committed_offset[5m]) > 0) >= 6")).Count == 0) missing.Add("alerts_committed_offset > 0 on all 6 partitions");
                 if (missing.Count == 0) break;
                 if (demo.HasExited)
                 {

@@ -38,31 +38,22 @@ public static class DemoCommand
             const string topic = "ztf_20261129_programid1";
             using var cluster = new MockCluster(brokers: 3);
             cluster.CreateTopic(topic, 6);
-            cluster.CreateTopic("alerts.labels", 6);
-            cluster.CreateTopic("alerts.labels.snia", 1);
-            cluster.CreateTopic("alerts.deadletter", 1);
+            MockClusterRun.CreateOutputTopics(cluster, "alerts.labels.snia");
 
             // 2. The service, exactly as `alerts run` builds it, until every offset is committed.
-            var settings = ServiceSettings.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            var settings = MockClusterRun.Settings(cluster, "alerts-demo", Path.Combine(dir, "archive"), "demo", new Dictionary<string, string?>
             {
-                ["Alerts:Kafka:Topics:0"] = "^ztf_[0-9]{8}_programid1$",
-                ["Alerts:Kafka:Consumer:bootstrap.servers"] = cluster.BootstrapServers,
-                ["Alerts:Kafka:Consumer:group.id"] = "alerts-demo",
-                ["Alerts:Kafka:Consumer:statistics.interval.ms"] = "1000",
-                ["Alerts:Kafka:Consumer:topic.metadata.refresh.interval.ms"] = "1000",
-                ["Alerts:Archive:Root"] = Path.Combine(dir, "archive"),
-                ["Alerts:Archive:WriterId"] = "demo",
-                ["Alerts:Labels:Topic"] = "alerts.labels",
-                ["Alerts:Labels:Routes:0:Topic"] = "alerts.labels.snia",
-                ["Alerts:Labels:Routes:0:Rule"] = "SNIa >= 0.5",
-                ["Alerts:DeadLetter:Topic"] = "alerts.deadletter",
-                ["Alerts:Pipeline:FlushIntervalMs"] = "500",
-                ["Alerts:Logging:Format"] = "text",
-                ["Alerts:Logging:Level"] = parse.GetValue(verbose) ? "Information" : "Warning",
-            }).Build());
+                ["Kafka:Consumer:statistics.interval.ms"] = "1000",
+                ["Labels:Routes:0:Topic"] = "alerts.labels.snia",
+                ["Labels:Routes:0:Rule"] = "SNIa >= 0.5",
+                ["Pipeline:FlushIntervalMs"] = "500",
+                ["Logging:Format"] = "text",
+                ["Logging:Level"] = parse.GetValue(verbose) ? "Information" : "Warning",
+            });
             var registry = Metrics.NewCustomRegistry();
             var metrics = new PipelineMetrics(registry);
-            using var classifier = ReplayCommand.LoadModels([], settings.DecodeWorkers);
+            var classifier = KafkaAlertService.LoadClassifier(settings);
+            using var disposeModels = classifier as IDisposable;
             using var serilog = (Serilog.Core.Logger)RunCommand.CreateLogger(settings);
             var log = new SerilogLoggerFactory(serilog).CreateLogger("alerts.demo");
             var service = new KafkaAlertService(settings, classifier, metrics, log);
@@ -108,20 +99,11 @@ public static class DemoCommand
             table.AddRow("topic", Markup.Escape($"{topic} (6 partitions), subscribed as {settings.Topics[0]}"));
             table.AddRow("alerts produced", $"{produced:N0} ({producer.Bytes / Math.Max(1, produced):N0} bytes each), streamed while the service ran");
             table.AddRow("model", Markup.Escape(classifier.ModelId));
-            table.AddRow("alerts consumed", $"{stats.ReadCount:N0}");
-            table.AddRow("classified", $"{stats.ClassifiedCount:N0}");
-            foreach (var (reason, n) in stats.NotClassifiedReasons.OrderByDescending(kv => kv.Value))
-                table.AddRow($"  not classified: {Markup.Escape(reason)}", $"{n:N0}");
-            table.AddRow("dead letters", $"{stats.DeadLetterCount:N0}");
-            if (service.StaleDropped + service.DuplicatesDropped > 0)
-                table.AddRow("re-fetched after a rebalance, dropped", $"{service.StaleDropped:N0} stale, {service.DuplicatesDropped:N0} already handed out");
-            table.AddRow("Parquet rows", $"{service.ParquetRows:N0} under {Markup.Escape(settings.ArchiveRoot)}");
-            table.AddRow("labels delivered", $"{service.LabelsDelivered:N0} (alerts.labels + alerts.labels.snia)");
-            table.AddRow("offsets committed", $"{committed.Values.Sum():N0} over {committed.Count} partitions");
+            MockClusterRun.AddOutcomeRows(table, service, committed.Values.Sum(), committed.Count);
+            table.AddRow("archive", Markup.Escape(settings.ArchiveRoot));
+            table.AddRow("label topics", "alerts.labels + alerts.labels.snia");
             table.AddRow("service time", $"{runTime.TotalSeconds:N2} s (includes joining the group and the final drain)");
             table.AddRow("throughput", $"{stats.ReadCount / Math.Max(runTime.TotalSeconds, 1e-9):N0} alerts/s");
-            table.AddRow("latency p50 / p99, Kafka timestamp → sinks", $"{service.SourceLatencyPercentileMs(50):N0} / {service.SourceLatencyPercentileMs(99):N0} ms ");
-            table.AddRow("latency p50 / p99, read → sinks", $"{stats.LatencyPercentileMs(50):N0} / {stats.LatencyPercentileMs(99):N0} ms");
             table.AddRow("exit", exit.ToString());
             AnsiConsole.Write(table);
             var classes = new Table().Title("class mix (top label)").AddColumn("class").AddColumn(new TableColumn("alerts").RightAligned()).AddColumn(new TableColumn("share").RightAligned());

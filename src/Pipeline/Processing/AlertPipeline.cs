@@ -21,6 +21,16 @@ public sealed record PipelineOptions
 
     /// <summary>How often sinks are flushed (made durable) and completed positions reported.</summary>
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Classify loops (each: micro-batch → GP preprocessing → t2 inference). More than one takes effect only
+    /// with a <see cref="ClassifierPool"/>; any other classifier is used by one loop, as IAlertClassifier requires.</summary>
+    public int ClassifyWorkers { get; init; } = 1;
+
+    /// <summary>Classified batches that may wait for the sink writer: while the sinks write or flush (Parquet footers +
+    /// fsync, label acknowledgements), classification runs on for this many batches before it is held back.
+    /// 0 writes each batch to the sinks on the classify loop itself (the pre-issue-8 behaviour, kept for comparison:
+    /// every flush then stalls classification).</summary>
+    public int SinkQueueBatches { get; init; } = 8;
 }
 
 /// <summary>
@@ -87,11 +97,21 @@ public sealed class AlertPipeline
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        int classifyLoops = _classifier is ClassifierPool pool ? Math.Clamp(_options.ClassifyWorkers, 1, pool.Instances) : 1;
         var decoded = Channel.CreateBounded<DecodedAlert>(new BoundedChannelOptions(_options.ChannelCapacity)
         {
-            SingleReader = true,
+            SingleReader = classifyLoops == 1,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        // The hand-off between classification and the sinks: one writer task owns the sinks, so a flush that holds
+        // them (footers, fsync, acks) stalls only that task while the classify loops fill this queue.
+        var classified = Channel.CreateBounded<IReadOnlyList<Classification>>(new BoundedChannelOptions(Math.Max(1, _options.SinkQueueBatches))
+        {
+            SingleReader = true,
+            SingleWriter = classifyLoops == 1,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        ClassifyLoops = classifyLoops;
 
         Stats.Start();
         using var flushCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -119,11 +139,28 @@ public sealed class AlertPipeline
             workers[i] = Task.Run(() => DecodeLoopAsync(raw.Reader, decoded.Writer, cancellationToken), CancellationToken.None);
         var allDecoded = Task.WhenAll(workers).ContinueWith(t => decoded.Writer.TryComplete(t.Exception), TaskScheduler.Default);
 
-        var batcher = Task.Run(() => ClassifyLoopAsync(decoded.Reader, cancellationToken), CancellationToken.None);
+        var batchers = new Task[classifyLoops];
+        for (int i = 0; i < batchers.Length; i++)
+            batchers[i] = Task.Run(() => ClassifyLoopAsync(decoded.Reader, classified.Writer, cancellationToken), CancellationToken.None);
+        var allClassified = Task.WhenAll(batchers).ContinueWith(t => classified.Writer.TryComplete(t.Exception), TaskScheduler.Default);
+        var sinkWriter = Task.Run(async () =>
+        {
+            try
+            {
+                await SinkLoopAsync(classified.Reader, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // Nobody reads the hand-off queue any more: close it so the classify loops fail instead of waiting on it
+                // (as they did when they wrote the sinks themselves).
+                classified.Writer.TryComplete(ex);
+                throw;
+            }
+        }, CancellationToken.None);
 
         try
         {
-            await Task.WhenAll(reader, allDecoded, batcher).ConfigureAwait(false);
+            await Task.WhenAll(reader, allDecoded, allClassified, sinkWriter).ConfigureAwait(false);
         }
         finally
         {
@@ -141,6 +178,7 @@ public sealed class AlertPipeline
         await foreach (var raw in input.ReadAllAsync(ct).ConfigureAwait(false))
         {
             long start = Stopwatch.GetTimestamp();
+            var clock = StageClock.Start();
             DecodeResult result;
             try
             {
@@ -153,6 +191,7 @@ public sealed class AlertPipeline
             }
             var decodeTime = Stopwatch.GetElapsedTime(start);
             Stats.AddDecodeTime(decodeTime);
+            Stats.AddStage("decode", 1, clock);
 
             if (result.Alert is { } alert)
             {
@@ -176,7 +215,10 @@ public sealed class AlertPipeline
         MarkWritten(deadLetter.Source.Position);
     }
 
-    private async Task ClassifyLoopAsync(ChannelReader<DecodedAlert> input, CancellationToken ct)
+    /// <summary>Classify loops running in the current (or last) run: 1, or the pool's size with a <see cref="ClassifierPool"/>.</summary>
+    public int ClassifyLoops { get; private set; } = 1;
+
+    private async Task ClassifyLoopAsync(ChannelReader<DecodedAlert> input, ChannelWriter<IReadOnlyList<Classification>> output, CancellationToken ct)
     {
         var batch = new List<DecodedAlert>(_options.BatchSize);
         while (await input.WaitToReadAsync(ct).ConfigureAwait(false))
@@ -200,14 +242,35 @@ public sealed class AlertPipeline
                 }
             }
             if (batch.Count == 0) continue;
-            await ProcessBatchAsync(batch, ct).ConfigureAwait(false);
+            var (results, error) = ClassifyBatch(batch);
+            if (results is not null && _options.SinkQueueBatches <= 0)
+            {
+                await WriteToSinksAsync(results, ct).ConfigureAwait(false);
+            }
+            else if (results is not null)
+            {
+                var wait = StageClock.Start();
+                if (!output.TryWrite(results))
+                {
+                    await output.WriteAsync(results, ct).ConfigureAwait(false);
+                    Stats.AddStage("classify.wait-for-sinks", results.Count, wait, cpuKnown: false);
+                }
+            }
+            else
+            {
+                // A classifier failure dead-letters the batch with its bytes; the service keeps running.
+                foreach (var a in batch)
+                    await DeadLetterAsync(new DeadLetter(a.Source, "classify", "classifier-exception", error!, DateTimeOffset.UtcNow), ct).ConfigureAwait(false);
+            }
             batch.Clear();
         }
     }
 
-    private async Task ProcessBatchAsync(List<DecodedAlert> batch, CancellationToken ct)
+    /// <summary>GP preprocessing + inference of one micro-batch; no results but an error when the classifier threw.</summary>
+    private (IReadOnlyList<Classification>? Results, string? Error) ClassifyBatch(List<DecodedAlert> batch)
     {
         long start = Stopwatch.GetTimestamp();
+        var clock = StageClock.Start();
         IReadOnlyList<Classification> results;
         try
         {
@@ -215,22 +278,38 @@ public sealed class AlertPipeline
         }
         catch (Exception ex)
         {
-            // A classifier failure dead-letters the batch with its bytes; the service keeps running.
-            foreach (var a in batch)
-                await DeadLetterAsync(new DeadLetter(a.Source, "classify", "classifier-exception", ex.GetType().Name + ": " + ex.Message, DateTimeOffset.UtcNow), ct).ConfigureAwait(false);
-            return;
+            return (null, ex.GetType().Name + ": " + ex.Message);
         }
         var batchTime = Stopwatch.GetElapsedTime(start);
+        Stats.AddStage("classify", batch.Count, clock);
         Stats.AddBatch(batch.Count, batchTime);
         BatchClassified?.Invoke(batch.Count, batchTime);
+        return (results, null);
+    }
 
+    private async Task SinkLoopAsync(ChannelReader<IReadOnlyList<Classification>> input, CancellationToken ct)
+    {
+        await foreach (var results in input.ReadAllAsync(ct).ConfigureAwait(false))
+            await WriteToSinksAsync(results, ct).ConfigureAwait(false);
+    }
+
+    private async Task WriteToSinksAsync(IReadOnlyList<Classification> results, CancellationToken ct)
+    {
         // Sinks have one writer at a time: a flush must not interleave with a write (the gate serialises both).
+        var gateWait = StageClock.Start();
         await _flushGate.WaitAsync(ct).ConfigureAwait(false);
+        Stats.AddStage("sinks.wait-for-flush", results.Count, gateWait, cpuKnown: false);
         var now = DateTimeOffset.UtcNow;
         try
         {
-            foreach (var sink in _sinks)
-                await sink.WriteAsync(results, ct).ConfigureAwait(false);
+            for (int i = 0; i < _sinks.Count; i++)
+            {
+                var clock = StageClock.Start();
+                var write = _sinks[i].WriteAsync(results, ct);
+                bool synchronous = write.IsCompleted;
+                await write.ConfigureAwait(false);
+                Stats.AddStage("write." + SinkLabel(i), results.Count, clock, synchronous);
+            }
             foreach (var r in results)
             {
                 Stats.Classified(r, now);
@@ -242,6 +321,15 @@ public sealed class AlertPipeline
             _flushGate.Release();
         }
         BatchWritten?.Invoke(results);
+    }
+
+    private string[]? _sinkLabels;
+
+    /// <summary>Short stage label of sink i: its type name without "Sink" (ParquetArchive, KafkaLabel, ...).</summary>
+    private string SinkLabel(int i)
+    {
+        _sinkLabels ??= _sinks.Select(s => s.GetType().Name.Replace("Sink", "")).ToArray();
+        return _sinkLabels[i];
     }
 
     private void MarkWritten(SourcePosition position)
@@ -293,10 +381,22 @@ public sealed class AlertPipeline
             }
             try
             {
-                foreach (var sink in _sinks)
-                    await sink.FlushAsync(ct).ConfigureAwait(false);
+                for (int i = 0; i < _sinks.Count; i++)
+                {
+                    var clock = StageClock.Start();
+                    var flush = _sinks[i].FlushAsync(ct);
+                    bool synchronous = flush.IsCompleted;
+                    await flush.ConfigureAwait(false);
+                    Stats.AddStage("flush." + SinkLabel(i), written.Length, clock, synchronous);
+                }
                 if (_deadLetters is not null)
-                    await _deadLetters.FlushAsync(ct).ConfigureAwait(false);
+                {
+                    var clock = StageClock.Start();
+                    var flush = _deadLetters.FlushAsync(ct);
+                    bool synchronous = flush.IsCompleted;
+                    await flush.ConfigureAwait(false);
+                    Stats.AddStage("flush.dead-letters", 0, clock, synchronous);
+                }
             }
             catch
             {

@@ -80,6 +80,42 @@ public sealed class PipelineStats
         _endToEnd.Add((writtenAt - c.IngestedAt).TotalMilliseconds);
     }
 
+    private readonly ConcurrentDictionary<string, StageAccumulator> _stages = new();
+
+    /// <summary>Per-stage wall and thread-CPU totals (decode, classify, sink writes and flushes, hand-off waits, commits).</summary>
+    public IReadOnlyDictionary<string, StageTotals> Stages =>
+        _stages.ToDictionary(kv => kv.Key, kv => kv.Value.Snapshot());
+
+    /// <summary>Adds one call of <paramref name="stage"/> that handled <paramref name="items"/> alerts.</summary>
+    /// <param name="cpuKnown">False for waits and for work that went asynchronous: the thread's CPU over that span
+    /// may belong to whatever else it ran meanwhile.</param>
+    public void AddStage(string stage, long items, in StageClock clock, bool cpuKnown = true)
+    {
+        var wall = clock.Wall;
+        var cpu = cpuKnown ? clock.Cpu : null;
+        _stages.GetOrAdd(stage, _ => new StageAccumulator()).Add(items, wall, cpu);
+    }
+
+    private sealed class StageAccumulator
+    {
+        private long _calls, _items, _wallTicks, _cpuTicks, _cpuCalls;
+
+        public void Add(long items, TimeSpan wall, TimeSpan? cpu)
+        {
+            Interlocked.Increment(ref _calls);
+            Interlocked.Add(ref _items, items);
+            Interlocked.Add(ref _wallTicks, wall.Ticks);
+            if (cpu is { } c)
+            {
+                Interlocked.Add(ref _cpuTicks, c.Ticks);
+                Interlocked.Increment(ref _cpuCalls);
+            }
+        }
+
+        public StageTotals Snapshot() => new(Interlocked.Read(ref _calls), Interlocked.Read(ref _items),
+            TimeSpan.FromTicks(Interlocked.Read(ref _wallTicks)), TimeSpan.FromTicks(Interlocked.Read(ref _cpuTicks)), Interlocked.Read(ref _cpuCalls));
+    }
+
     private static double TicksToMicros(long ticks) => ticks / (double)TimeSpan.TicksPerMillisecond * 1000.0;
 }
 

@@ -121,6 +121,40 @@ public sealed class AlertProducer : IDisposable
         }
     }
 
+    /// <summary>
+    /// A live night's stream: the alerts of one observing night (UTC date of <paramref name="nightMjd"/>), each carrying
+    /// the object's history from the <paramref name="historyDays"/> before it, as a survey sends them during that night.
+    /// Objects are simulated in index order and only their detections of that night are encoded, so the stream is
+    /// endless (take what you need) and every alert lands in one (survey, night) archive partition.
+    /// </summary>
+    public static IEnumerable<SimulatedAlert> SimulateNight(Survey survey, ulong seed, double nightMjd = 61101.0, double historyDays = 60)
+    {
+        var options = new SimulationOptions
+        {
+            Survey = survey,
+            Objects = int.MaxValue,
+            Seed = seed,
+            Format = survey == Survey.Ztf ? AlertFormat.Container : AlertFormat.Wire,
+            SchemaVersion = "11.0",
+            StartMjd = Math.Floor(nightMjd) - historyDays,
+            SpanDays = historyDays + 1,
+        };
+        var simulator = new AlertSimulator(options);
+        using var writer = new AlertWriter(options);
+        double night = Math.Floor(nightMjd);
+        for (long index = 0; ; index++)
+        {
+            var obj = simulator.SimulateObject(index);
+            for (int i = 0; i < obj.Observations.Length; i++)
+            {
+                var o = obj.Observations[i];
+                if (!o.Detected || Math.Floor(o.Mjd) != night) continue;
+                writer.Write(obj, i);
+                yield return new SimulatedAlert(obj.AlertId(i), obj.ObjectId, obj.ClassName, o.Mjd, writer.Buffer.ToArray(), obj);
+            }
+        }
+    }
+
     /// <summary>Simulated alerts in the survey's wire format (ZTF: Avro container; Rubin: Confluent wire, schema 11.0).</summary>
     public static IEnumerable<SimulatedAlert> Simulate(Survey survey, int objects, ulong seed, double spanDays = 60) =>
         new AlertSimulator(new SimulationOptions

@@ -18,7 +18,8 @@ public sealed class AlertsWorker(ServiceSettings settings, IHostApplicationLifet
         HealthEndpoint? endpoint = null;
         try
         {
-            using var classifier = ReplayCommand.LoadModels(settings.ModelPaths, settings.DecodeWorkers);
+            var classifier = KafkaAlertService.LoadClassifier(settings);
+            using var disposeModels = classifier as IDisposable;
             var metrics = new PipelineMetrics(Metrics.DefaultRegistry);
             var service = new KafkaAlertService(settings, classifier, metrics, log);
             if (settings.MetricsPort > 0)

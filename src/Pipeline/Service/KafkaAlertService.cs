@@ -38,6 +38,7 @@ public sealed class KafkaAlertService
     private readonly ILogger _log;
     private readonly PartitionWatermarkTracker _tracker = new(1);
     private readonly ConcurrentDictionary<TopicPartitionKey, long> _lastAdmitted = new();
+    private readonly ConcurrentDictionary<TopicPartitionKey, long> _firstAdmitted = new(); // where each partition resumed in this assignment
     private readonly ConcurrentDictionary<TopicPartitionKey, byte> _assigned = new();
     private readonly Lock _commitLock = new();
     private readonly SemaphoreSlim _commitSignal = new(0, int.MaxValue);
@@ -73,6 +74,8 @@ public sealed class KafkaAlertService
     /// <summary>Re-fetched offsets at or before one already handed out in the same assignment, dropped.</summary>
     public long DuplicatesDropped => Interlocked.Read(ref _duplicatesDropped);
     public long StaleDropped => _source?.StaleDropped ?? 0;
+    /// <summary>Classify loops the pipeline runs (1, or the size of a <see cref="ClassifierPool"/>).</summary>
+    public int ClassifyLoops => _pipeline?.ClassifyLoops ?? 1;
     public long ParquetRows { get; private set; }
     public long ParquetFiles { get; private set; }
     public long LabelsDelivered { get; private set; }
@@ -86,6 +89,26 @@ public sealed class KafkaAlertService
 
     /// <summary>Raised after offsets were committed.</summary>
     public event Action<IReadOnlyList<CommittableOffset>>? Committed;
+
+    /// <summary>
+    /// The models as the service runs them: with ClassifyWorkers > 1 a <see cref="ClassifierPool"/> of that many
+    /// single-threaded instances (one classify loop per core); with 1, one instance whose GP runs on DecodeWorkers threads.
+    /// </summary>
+    public static IAlertClassifier LoadClassifier(ServiceSettings settings)
+    {
+        if (settings.ClassifyWorkers <= 1) return ReplayCommand.LoadModels(settings.ModelPaths, settings.DecodeWorkers);
+        var instances = new List<IAlertClassifier>();
+        try
+        {
+            for (int i = 0; i < settings.ClassifyWorkers; i++) instances.Add(ReplayCommand.LoadModels(settings.ModelPaths, preprocessWorkers: 1));
+        }
+        catch
+        {
+            foreach (var c in instances) (c as IDisposable)?.Dispose();
+            throw;
+        }
+        return new ClassifierPool(instances);
+    }
 
     /// <summary>
     /// Runs until <paramref name="stop"/> fires (then drains, flushes, commits and leaves the group within
@@ -135,6 +158,8 @@ public sealed class KafkaAlertService
             MaxBatchWait = TimeSpan.FromMilliseconds(_s.MaxBatchWaitMs),
             ChannelCapacity = _s.ChannelCapacity,
             FlushInterval = TimeSpan.FromMilliseconds(_s.FlushIntervalMs),
+            ClassifyWorkers = _s.ClassifyWorkers,
+            SinkQueueBatches = _s.SinkQueueBatches,
         });
         var pipeline = _pipeline;
         _metrics.Observe(pipeline, "kafka");
@@ -227,6 +252,7 @@ public sealed class KafkaAlertService
             Interlocked.Increment(ref _duplicatesDropped);
             return false;
         }
+        _firstAdmitted.TryAdd(key, raw.Position.Offset);
         if (last + 1 != raw.Position.Offset && _lastAdmitted.ContainsKey(key)) _log.LogDebug("Offset gap on {Partition}: {Last} then {Offset} (compaction, transaction markers or retention)", key, last, raw.Position.Offset);
         _lastAdmitted[key] = raw.Position.Offset;
         _tracker.Track(key, raw.Position.Offset);
@@ -241,6 +267,7 @@ public sealed class KafkaAlertService
             var key = tp.Key();
             _tracker.Assign(key);
             _lastAdmitted.TryRemove(key, out _);
+            _firstAdmitted.TryRemove(key, out _);
             _assigned[key] = 0;
         }
         Ready = _fault is null;
@@ -320,16 +347,21 @@ public sealed class KafkaAlertService
         if (_fault is not null || _source is null) return;
         lock (_commitLock)
         {
-            var offsets = _tracker.GetCommittable();
+            // A partition whose watermark is still where it resumed has made no progress: committing that offset
+            // again would only cost a round trip (and show a committed offset of 0 for a partition that is working).
+            var offsets = _tracker.GetCommittable()
+                .Where(o => !_firstAdmitted.TryGetValue(o.Partition, out var first) || o.Offset > first).ToList();
             if (offsets.Count > 0) CommitNow(offsets, why);
         }
     }
 
     private void CommitNow(IReadOnlyList<CommittableOffset> offsets, string why)
     {
+        var clock = StageClock.Start();
         try
         {
             _source!.Commit(offsets.Select(o => new TopicPartitionOffset(o.Partition.Topic, o.Partition.Partition, o.Offset)));
+            _pipeline?.Stats.AddStage("commit", offsets.Count, clock);
             _tracker.MarkCommitted(offsets);
             foreach (var o in offsets) _metrics.CommittedOffset.WithLabels(o.Partition.Topic, o.Partition.Partition.ToString()).Set(o.Offset);
             _metrics.Commits.WithLabels("ok").Inc();

@@ -25,6 +25,10 @@ public sealed record ServiceSettings
     public int MaxBatchWaitMs { get; init; } = 20;
     public int ChannelCapacity { get; init; } = 256;
     public int FlushIntervalMs { get; init; } = 1000;
+    /// <summary>Classify loops, each with its own model instances (GP + inference per micro-batch): one per core.</summary>
+    public int ClassifyWorkers { get; init; } = Math.Max(1, Environment.ProcessorCount);
+    /// <summary>Classified batches that may queue for the sink writer while it writes or flushes (0: classify loops write the sinks themselves).</summary>
+    public int SinkQueueBatches { get; init; } = 8;
 
     public required string ArchiveRoot { get; init; }
     public required string WriterId { get; init; }
@@ -107,6 +111,8 @@ public sealed record ServiceSettings
             MaxBatchWaitMs = Int(c, "Pipeline:MaxBatchWaitMs", 20, 0, 60_000),
             ChannelCapacity = Int(c, "Pipeline:ChannelCapacity", 256, 1, 1 << 20),
             FlushIntervalMs = Int(c, "Pipeline:FlushIntervalMs", 1000, 10, 600_000),
+            ClassifyWorkers = Int(c, "Pipeline:ClassifyWorkers", Math.Max(1, Environment.ProcessorCount), 1, 256),
+            SinkQueueBatches = Int(c, "Pipeline:SinkQueueBatches", 8, 0, 4096),
             ArchiveRoot = Path.GetFullPath(archiveRoot),
             WriterId = writerId,
             LabelsTopic = NullIfEmpty(c["Labels:Topic"]),

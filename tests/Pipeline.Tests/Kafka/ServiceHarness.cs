@@ -63,6 +63,7 @@ public sealed class ServiceHarness : IDisposable
             ["Alerts:Pipeline:FlushIntervalMs"] = "200",
             ["Alerts:Pipeline:BatchSize"] = "32",
             ["Alerts:Pipeline:DecodeWorkers"] = "2",
+            ["Alerts:Pipeline:ClassifyWorkers"] = "2",
             ["Alerts:Pipeline:ChannelCapacity"] = "64",
             ["Alerts:Model:Path"] = RepoPaths.Of("models", "t2-ztf.onnx"),
             ["Alerts:Schemas"] = RepoPaths.Of("schemas", "lsst"),
@@ -73,10 +74,11 @@ public sealed class ServiceHarness : IDisposable
         return ServiceSettings.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(d).Build());
     }
 
-    /// <summary>An in-process service instance with its own model (classifiers are single-threaded) and metrics registry.</summary>
+    /// <summary>An in-process service instance with its own models (as `alerts run` loads them: a pool of
+    /// ClassifyWorkers instances) and metrics registry.</summary>
     public Instance Start(ServiceSettings settings)
     {
-        var classifier = ReplayCommand.LoadModels(settings.ModelPaths, 1);
+        var classifier = KafkaAlertService.LoadClassifier(settings);
         var registry = Metrics.NewCustomRegistry();
         var service = new KafkaAlertService(settings, classifier, new PipelineMetrics(registry));
         service.Committed += offsets => { foreach (var o in offsets) Committed.AddOrUpdate(o.Partition, o.Offset, (_, old) => Math.Max(old, o.Offset)); };
@@ -84,7 +86,7 @@ public sealed class ServiceHarness : IDisposable
         return new Instance(service, classifier, stop, service.RunAsync(stop.Token), registry);
     }
 
-    public sealed class Instance(KafkaAlertService service, SurveyRoutingClassifier classifier, CancellationTokenSource stop, Task<ServiceExit> run, CollectorRegistry registry) : IDisposable
+    public sealed class Instance(KafkaAlertService service, IAlertClassifier classifier, CancellationTokenSource stop, Task<ServiceExit> run, CollectorRegistry registry) : IDisposable
     {
         public KafkaAlertService Service { get; } = service;
 
@@ -107,8 +109,11 @@ public sealed class ServiceHarness : IDisposable
         public void Dispose()
         {
             stop.Cancel();
-            try { Run.Wait(TimeSpan.FromSeconds(60)); } catch (AggregateException) { }
-            classifier.Dispose();
+            bool ended;
+            try { ended = Run.Wait(TimeSpan.FromSeconds(60)); } catch (AggregateException) { ended = true; }
+            // ONNX Runtime sessions freed under a classify loop that is still running would crash the test host
+            // (and hide the failing test's own message); a service that did not stop is left to the process exit.
+            if (ended) (classifier as IDisposable)?.Dispose();
             stop.Dispose();
         }
     }

@@ -63,11 +63,24 @@ public sealed class ServiceSettingsTests
     [InlineData("Alerts:Kafka:Consumer:enable.auto.commit", "true", "durable watermark")]
     [InlineData("Alerts:Pipeline:BatchSize", "lots", "Alerts:Pipeline:BatchSize")]
     [InlineData("Alerts:Logging:Format", "xml", "Alerts:Logging:Format")]
+    [InlineData("Alerts:Pipeline:ClassifyWorkers", "0", "Alerts:Pipeline:ClassifyWorkers")]
+    [InlineData("Alerts:Pipeline:SinkQueueBatches", "-1", "Alerts:Pipeline:SinkQueueBatches")]
     [InlineData("Alerts:Archive:WriterId", "pod-1", "Alerts:Archive:WriterId")]
     public void A_bad_key_is_rejected_with_a_message_naming_it_and_the_fix(string key, string value, string expected)
     {
         var ex = Assert.Throws<ServiceConfigurationException>(() => ServiceSettings.FromConfiguration(Config((key, value))));
         Assert.Contains(expected, ex.Message);
+    }
+
+    [Fact]
+    public void Classify_loops_and_the_sink_queue_default_to_one_loop_per_core_and_eight_batches_and_can_be_set()
+    {
+        var defaults = ServiceSettings.FromConfiguration(Config());
+        Assert.Equal(Environment.ProcessorCount, defaults.ClassifyWorkers);
+        Assert.Equal(8, defaults.SinkQueueBatches);
+        var set = ServiceSettings.FromConfiguration(Config(("Alerts:Pipeline:ClassifyWorkers", "3"), ("Alerts:Pipeline:SinkQueueBatches", "0")));
+        Assert.Equal(3, set.ClassifyWorkers);
+        Assert.Equal(0, set.SinkQueueBatches);
     }
 
     [Fact]
