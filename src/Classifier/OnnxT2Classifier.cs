@@ -144,6 +144,12 @@ public sealed class OnnxT2Classifier : IAlertClassifier, IDisposable
     /// </summary>
     public void Predict(ReadOnlySpan<float> features, int batch, Span<float> probabilities)
     {
+        lock (_gate) PredictLocked(features, batch, probabilities);
+    }
+
+    private void PredictLocked(ReadOnlySpan<float> features, int batch, Span<float> probabilities)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (features.Length < batch * _featureSize) throw new ArgumentException($"features hold {features.Length} floats; {batch} rows need {batch * _featureSize}");
         if (probabilities.Length < batch * ClassCount) throw new ArgumentException($"probabilities hold {probabilities.Length} floats; {batch} rows need {batch * ClassCount}");
         int max = _slot.Length;
@@ -183,17 +189,31 @@ public sealed class OnnxT2Classifier : IAlertClassifier, IDisposable
     public void RunBuffered(int n)
     {
         if (n < 1 || n > _slot.Length) throw new ArgumentOutOfRangeException(nameof(n), $"batch must be 1..{_slot.Length}");
-        RunLoaded(n);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            RunLoaded(n);
+        }
     }
 
     public IReadOnlyList<Classification> Classify(IReadOnlyList<DecodedAlert> batch)
     {
         var results = new Classification[batch.Count];
         int max = _slot.Length;
-        for (int start = 0; start < batch.Count; start += max)
-            ClassifyChunk(batch, start, Math.Min(max, batch.Count - start), results);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            for (int start = 0; start < batch.Count; start += max)
+                ClassifyChunk(batch, start, Math.Min(max, batch.Count - start), results);
+        }
         return results;
     }
+
+    // One instance owns one set of buffers and cached OrtValues, so calls are serialised; above all, Dispose must wait
+    // for a run in flight: freeing the session or an OrtValue under a native Run corrupts the native heap (a service
+    // stopping on a fault or a shutdown timeout can dispose the models while a classify loop is still inside Run).
+    private readonly object _gate = new();
+    private bool _disposed;
 
     private void ClassifyChunk(IReadOnlyList<DecodedAlert> batch, int start, int count, Classification[] results)
     {
@@ -271,9 +291,14 @@ public sealed class OnnxT2Classifier : IAlertClassifier, IDisposable
 
     public void Dispose()
     {
-        foreach (var (i, o) in _views.Values) { i.Dispose(); o.Dispose(); }
-        _views.Clear();
-        _runOptions.Dispose();
-        _session.Dispose();
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (var (i, o) in _views.Values) { i.Dispose(); o.Dispose(); }
+            _views.Clear();
+            _runOptions.Dispose();
+            _session.Dispose();
+        }
     }
 }

@@ -121,4 +121,32 @@ public class OnnxT2ClassifierTests
         Assert.Contains("/nonexistent/t2.onnx", ex.Message);
         Assert.Contains("--model", ex.Message);
     }
+
+    [Fact]
+    public async Task Dispose_WaitsForARunInFlight_AndLaterCallsThrowObjectDisposed()
+    {
+        // A service stopping on a fault may dispose the models while a classify loop is inside a native Run; freeing
+        // the session under it would corrupt the native heap, so Dispose waits and later calls fail cleanly.
+        var clf = new OnnxT2Classifier(Fixture("t2-random-ztf.onnx"), new OnnxT2Options { MaxBatchSize = 256, ExecutionBatchSize = 1 });
+        var rng = new Random(3);
+        int n = 256;
+        var input = Enumerable.Range(0, n * 200).Select(_ => (float)TestLightCurves.Gaussian(rng)).ToArray();
+        var output = new float[n * 14];
+        int runsFinished = 0;
+        var running = Task.Run(() =>
+        {
+            for (int round = 0; round < 20; round++)
+            {
+                try { clf.Predict(input, n, output); }
+                catch (ObjectDisposedException) { return; }
+                Interlocked.Increment(ref runsFinished);
+            }
+        });
+        while (Volatile.Read(ref runsFinished) == 0) await Task.Delay(1);
+        clf.Dispose();
+        await running;
+        for (int i = 0; i < n; i++) Assert.Equal(1.0, output.AsSpan(i * 14, 14).ToArray().Sum(), 1e-4);
+        Assert.Throws<ObjectDisposedException>(() => clf.Predict(input, 1, output));
+        clf.Dispose(); // idempotent
+    }
 }
