@@ -1,5 +1,6 @@
 using Alerts.Pipeline.Commands;
 using Alerts.Pipeline.Observability;
+using Alerts.Pipeline.Processing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Prometheus;
@@ -16,9 +17,10 @@ public sealed class AlertsWorker(ServiceSettings settings, IHostApplicationLifet
     {
         await Task.Yield(); // let the host finish starting (signal handlers) before the model load
         HealthEndpoint? endpoint = null;
+        SurveyRoutingClassifier? classifier = null;
         try
         {
-            using var classifier = ReplayCommand.LoadModels(settings.ModelPaths, settings.DecodeWorkers);
+            classifier = ReplayCommand.LoadModels(settings.ModelPaths, settings.DecodeWorkers);
             var metrics = new PipelineMetrics(Metrics.DefaultRegistry);
             var service = new KafkaAlertService(settings, classifier, metrics, log);
             if (settings.MetricsPort > 0)
@@ -45,6 +47,9 @@ public sealed class AlertsWorker(ServiceSettings settings, IHostApplicationLifet
         finally
         {
             if (endpoint is not null) await endpoint.DisposeAsync();
+            // After a timed-out shutdown an abandoned batch may still be inside the model: freeing the native session under
+            // it could crash the process (and turn exit code 3 into a signal); the process is about to exit anyway.
+            if (ExitCode != (int)ServiceExit.ShutdownTimedOut) classifier?.Dispose();
             lifetime.StopApplication();
         }
     }

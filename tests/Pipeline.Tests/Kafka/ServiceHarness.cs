@@ -73,13 +73,15 @@ public sealed class ServiceHarness : IDisposable
         return ServiceSettings.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(d).Build());
     }
 
-    /// <summary>An in-process service instance with its own model (classifiers are single-threaded) and metrics registry.</summary>
-    public Instance Start(ServiceSettings settings)
+    /// <summary>An in-process service instance with its own model (classifiers are single-threaded) and metrics registry.
+    /// <paramref name="configure"/> runs before the service starts (subscribe to its events there).</summary>
+    public Instance Start(ServiceSettings settings, Action<KafkaAlertService>? configure = null)
     {
         var classifier = ReplayCommand.LoadModels(settings.ModelPaths, 1);
         var registry = Metrics.NewCustomRegistry();
         var service = new KafkaAlertService(settings, classifier, new PipelineMetrics(registry));
         service.Committed += offsets => { foreach (var o in offsets) Committed.AddOrUpdate(o.Partition, o.Offset, (_, old) => Math.Max(old, o.Offset)); };
+        configure?.Invoke(service);
         var stop = new CancellationTokenSource();
         return new Instance(service, classifier, stop, service.RunAsync(stop.Token), registry);
     }
@@ -111,6 +113,40 @@ public sealed class ServiceHarness : IDisposable
             classifier.Dispose();
             stop.Dispose();
         }
+    }
+
+    /// <summary>`alerts run` arguments (--Alerts:Key=value) for a child process against this cluster, metrics off unless overridden.</summary>
+    public string[] RunArgs(string writerId, IDictionary<string, string>? extra = null)
+    {
+        var d = new Dictionary<string, string>
+        {
+            ["Alerts:Kafka:Topics:0"] = "^ztf_[0-9]{8}_programid1$",
+            ["Alerts:Kafka:Consumer:bootstrap.servers"] = Cluster.BootstrapServers,
+            ["Alerts:Kafka:Consumer:group.id"] = "alerts",
+            ["Alerts:Kafka:Consumer:session.timeout.ms"] = "6000",
+            ["Alerts:Kafka:Consumer:heartbeat.interval.ms"] = "500",
+            ["Alerts:Archive:Root"] = ArchiveRoot,
+            ["Alerts:Archive:WriterId"] = writerId,
+            ["Alerts:Labels:Topic"] = LabelTopic,
+            ["Alerts:DeadLetter:Topic"] = DeadLetterTopic,
+            ["Alerts:Pipeline:FlushIntervalMs"] = "300",
+            ["Alerts:Pipeline:BatchSize"] = "32",
+            ["Alerts:Pipeline:DecodeWorkers"] = "2",
+            ["Alerts:Pipeline:ChannelCapacity"] = "64",
+            ["Alerts:Model:Path"] = RepoPaths.Of("models", "t2-ztf.onnx"),
+            ["Alerts:Metrics:Port"] = "0",
+            ["Alerts:Logging:Format"] = "text",
+        };
+        if (extra is not null) foreach (var (k, v) in extra) d[k] = v;
+        return ["run", .. d.Select(kv => $"--{kv.Key}={kv.Value}")];
+    }
+
+    /// <summary>Offsets the group committed on the alert topic's 6 partitions, summed, as a restart would resume from them.</summary>
+    public long GroupCommitted(string group = "alerts")
+    {
+        using var c = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = Cluster.BootstrapServers, GroupId = group }).Build();
+        var committed = c.Committed(Enumerable.Range(0, 6).Select(p => new TopicPartition(AlertTopic, p)), TimeSpan.FromSeconds(10));
+        return committed.Sum(o => o.Offset.Value < 0 ? 0 : o.Offset.Value);
     }
 
     /// <summary>Waits until every produced offset is committed by the group (or fails with the state).</summary>
