@@ -27,7 +27,7 @@ public sealed class AlertsWorker(ServiceSettings settings, IHostApplicationLifet
             {
                 endpoint = new HealthEndpoint(settings.MetricsPort, Metrics.DefaultRegistry,
                     () => (service.Healthy, service.Fault ?? $"read {service.Stats.ReadCount}"),
-                    () => (service.Ready && service.Healthy, $"assigned partitions {service.AssignedPartitions}" + (service.Fault is { } f ? "; " + f : "")));
+                    () => (service.Ready && service.Healthy, $"assigned partitions {service.AssignedPartitions}" + (service.Fault is { } f ? "; " + f : "") + (service.KafkaProblem is { } k && !service.Ready ? "; " + k : "")));
                 endpoint.Start();
                 log.LogInformation("Metrics on http://0.0.0.0:{Port}/metrics (probes /healthz, /readyz)", settings.MetricsPort);
             }

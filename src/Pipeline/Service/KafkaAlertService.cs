@@ -114,6 +114,12 @@ public sealed class KafkaAlertService
     /// </summary>
     public async Task<ServiceExit> RunAsync(CancellationToken stop)
     {
+        var outputTopics = new List<(string Topic, string Key)>();
+        if (_s.LabelsTopic is { } lt) outputTopics.Add((lt, "Alerts:Labels:Topic"));
+        foreach (var (topic, _) in _s.LabelRoutes) outputTopics.Add((topic, "Alerts:Labels:Routes"));
+        if (_s.DeadLetterTopic is { } dl) outputTopics.Add((dl, "Alerts:DeadLetter:Topic"));
+        if (_s.CheckTopics) VerifyTopicsExist(outputTopics);
+
         var schemas = _s.SchemasPath ?? IngestOptions.ResolveSchemas(null);
         var registry = new AvroSchemaRegistry(schemas);
         var parquet = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _s.ArchiveRoot, WriterId = _s.WriterId });
@@ -127,23 +133,17 @@ public sealed class KafkaAlertService
             try { routes.Add(new LabelRoute(topic, LabelFilter.Parse(rule))); }
             catch (FormatException ex) { throw new ServiceConfigurationException($"Alerts:Labels:Routes ({topic}): {ex.Message}"); }
         }
-        var outputTopics = new List<(string Topic, string Key)>();
-        if (_s.LabelsTopic is { } lt) outputTopics.Add((lt, "Alerts:Labels:Topic"));
-        foreach (var (topic, _) in _s.LabelRoutes) outputTopics.Add((topic, "Alerts:Labels:Routes"));
-        if (_s.DeadLetterTopic is { } dl) outputTopics.Add((dl, "Alerts:DeadLetter:Topic"));
-        if (_s.CheckTopics) VerifyTopicsExist(outputTopics);
-
-        var labels = new KafkaLabelSink(new KafkaLabelSinkOptions { Producer = _s.Producer, Router = new LabelRouter(routes), FlushTimeout = TimeSpan.FromSeconds(30) });
+        var labels = Configured(() => new KafkaLabelSink(new KafkaLabelSinkOptions { Producer = _s.Producer, Router = new LabelRouter(routes), FlushTimeout = TimeSpan.FromSeconds(30) }), "Producer");
         IDeadLetterSink deadLetters = _s.DeadLetterTopic is { } dlt
-            ? new KafkaDeadLetterSink(_s.Producer, dlt, TimeSpan.FromSeconds(30))
+            ? Configured(() => new KafkaDeadLetterSink(_s.Producer, dlt, TimeSpan.FromSeconds(30)), "Producer")
             : new FolderDeadLetterSink(_s.DeadLetterFolder ?? Path.Combine(Path.GetDirectoryName(_s.ArchiveRoot.TrimEnd('/')) ?? ".", "dead-letter"));
 
         var consumerProps = new Dictionary<string, string>(_s.Consumer);
         consumerProps.TryAdd("statistics.interval.ms", "5000"); // consumer lag per partition for alerts_consumer_lag
         consumerProps.TryAdd("auto.offset.reset", "earliest");
-        _source = new KafkaAlertSource(new KafkaSourceOptions { Properties = consumerProps, Topics = _s.Topics, BufferCapacity = _s.ChannelCapacity },
+        _source = Configured(() => new KafkaAlertSource(new KafkaSourceOptions { Properties = consumerProps, Topics = _s.Topics, BufferCapacity = _s.ChannelCapacity },
             m => { if (m.Level <= SyslogLevel.Warning) _log.LogWarning("librdkafka {Facility}: {Message}", m.Facility, m.Message); },
-            OnStatistics);
+            OnStatistics), "Consumer");
         var source = _source;
         source.Admit = Admit;
         source.PartitionsAssigned += OnAssigned;
@@ -152,6 +152,7 @@ public sealed class KafkaAlertService
         source.Error += e =>
         {
             if (e.IsFatal) SetFault($"Kafka consumer fatal error {e.Code}: {e.Reason}");
+            else if (e.Code == ErrorCode.Local_Authentication) OnAuthenticationFailure(e.Reason);
             else _log.LogWarning("Kafka consumer error {Code}: {Reason}", e.Code, e.Reason);
         };
 
@@ -271,6 +272,53 @@ public sealed class KafkaAlertService
     }
 
     private CancellationTokenSource? _faultCts;
+    private DateTime _lastAuthLog = DateTime.MinValue;
+
+    /// <summary>The last Kafka problem that keeps the service from working (e.g. failed authentication), for /readyz.</summary>
+    public string? KafkaProblem { get; private set; }
+
+    /// <summary>The error text with every configured secret value replaced by ***.</summary>
+    private string Mask(string text)
+    {
+        foreach (var (k, v) in _s.Consumer.Concat(_s.Producer))
+            if (ServiceSettings.IsSecret(k) && v.Length > 0) text = text.Replace(v, "***", StringComparison.Ordinal);
+        return text;
+    }
+
+    private string AuthenticationMessage(string reason)
+    {
+        var who = string.Join(", ", new[] { "security.protocol", "sasl.mechanism", "sasl.mechanisms", "sasl.username" }
+            .Where(_s.Consumer.ContainsKey).Select(k => $"{k}={_s.Consumer[k]}"));
+        return $"Kafka authentication failed ({(who.Length > 0 ? who : "no sasl.* settings")}): {Mask(reason)}. Check Alerts:Kafka:Consumer:security.protocol, " +
+               "sasl.mechanism, sasl.username and sasl.password (the label and dead-letter producers inherit them; Alerts:Kafka:Producer:sasl.* overrides) " +
+               $"against the listener at {_s.Consumer.GetValueOrDefault("bootstrap.servers")}.";
+    }
+
+    private void OnAuthenticationFailure(string reason)
+    {
+        KafkaProblem = AuthenticationMessage(reason);
+        if (DateTime.UtcNow - _lastAuthLog < TimeSpan.FromSeconds(30)) return;
+        _lastAuthLog = DateTime.UtcNow;
+        _log.LogError("{Problem} Not ready until the brokers accept the credentials.", KafkaProblem);
+    }
+
+    /// <summary>Builds a Kafka client; a property librdkafka refuses becomes a configuration error naming the Alerts key, secrets masked.</summary>
+    private T Configured<T>(Func<T> build, string section)
+    {
+        try { return build(); }
+        catch (Exception ex) when (ex is ArgumentException or KafkaException or InvalidOperationException)
+        {
+            // librdkafka does not always name the property ("Unsupported hash function: SCRAM-SHA-1024"): name the keys
+            // whose value it quotes. Producer keys inherited from the consumer are reported where the user set them.
+            var quoted = _s.Consumer.Select(kv => (Key: "Alerts:Kafka:Consumer:" + kv.Key, kv.Key, kv.Value))
+                .Concat(_s.Producer.Where(kv => _s.Consumer.GetValueOrDefault(kv.Key) != kv.Value).Select(kv => (Key: "Alerts:Kafka:Producer:" + kv.Key, kv.Key, kv.Value)))
+                .Where(x => x.Value.Length >= 3 && !ServiceSettings.IsSecret(x.Item2) && ex.Message.Contains(x.Value, StringComparison.Ordinal))
+                .Select(x => x.Key).ToList();
+            throw new ServiceConfigurationException($"Alerts:Kafka:{section}: librdkafka refused the configuration: {Mask(ex.Message)}. " +
+                (quoted.Count > 0 ? $"Fix {string.Join(" or ", quoted)}." : $"Fix that property under Alerts:Kafka:{section}" +
+                    (section == "Producer" ? " (or under Alerts:Kafka:Consumer, which the producers inherit connection and security settings from)." : ".")));
+        }
+    }
 
     /// <summary>What held a shutdown past its timeout, for the log line (never holds a secret: names and counts only).</summary>
     private string WhyStuck(Task pipelineRun, KafkaLabelSink labels)
@@ -295,19 +343,39 @@ public sealed class KafkaAlertService
     {
         if (topics.Count == 0) return;
         var config = new AdminClientConfig(_s.Producer.Where(kv => !kv.Key.StartsWith("dotnet.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value));
+        string? authFailure = null;
+        int logged = 0;
+        var admin = Configured(() => new AdminClientBuilder(config)
+            .SetLogHandler((_, m) =>
+            {
+                // librdkafka retries every few ms while a broker refuses us: a handful of lines is enough to say why.
+                if (m.Level <= SyslogLevel.Warning && Interlocked.Increment(ref logged) <= 3) _log.LogWarning("librdkafka {Facility}: {Message}", m.Facility, Mask(m.Message));
+            })
+            .SetErrorHandler((_, e) => { if (e.Code == ErrorCode.Local_Authentication) authFailure ??= e.Reason; })
+            .Build(), "Producer");
+        var fetch = Task.Run(() => admin.GetMetadata(_s.TopicCheckTimeout));
+        while (!fetch.IsCompleted && authFailure is null) Thread.Sleep(50);
+        if (authFailure is not null)
+        {
+            _ = fetch.ContinueWith(_ => admin.Dispose(), TaskScheduler.Default);
+            // At start this is a configuration error (exit 2). Once running, authentication errors are logged, not fatal:
+            // credentials rotated on the brokers first must not kill a service that will re-authenticate.
+            throw new ServiceConfigurationException(AuthenticationMessage(authFailure));
+        }
         Metadata metadata;
         try
         {
-            using var admin = new AdminClientBuilder(config)
-                .SetLogHandler((_, m) => { if (m.Level <= SyslogLevel.Warning) _log.LogWarning("librdkafka {Facility}: {Message}", m.Facility, m.Message); })
-                .Build();
-            metadata = admin.GetMetadata(_s.TopicCheckTimeout);
+            metadata = fetch.GetAwaiter().GetResult();
         }
         catch (KafkaException ex)
         {
             _log.LogWarning("Could not list the topics on {Brokers} within {Timeout}s ({Reason}); starting without checking that {Topics} exist",
                 _s.Producer.GetValueOrDefault("bootstrap.servers"), _s.TopicCheckTimeout.TotalSeconds, ex.Error.Reason, string.Join(",", topics.Select(t => t.Topic)));
             return;
+        }
+        finally
+        {
+            if (fetch.IsCompleted) admin.Dispose();
         }
         var existing = metadata.Topics.Where(t => t.Error.Code == ErrorCode.NoError).Select(t => t.Topic).ToHashSet(StringComparer.Ordinal);
         var missing = topics.Where(t => !existing.Contains(t.Topic)).DistinctBy(t => t.Topic).ToList();
@@ -352,6 +420,7 @@ public sealed class KafkaAlertService
             _lastAdmitted.TryRemove(key, out _);
             _assigned[key] = 0;
         }
+        KafkaProblem = null; // joined the group: the brokers accept us
         Ready = _fault is null;
         _metrics.Up.Set(Ready ? 1 : 0);
         _metrics.AssignedPartitions.Set(_assigned.Count);
