@@ -312,7 +312,8 @@ public sealed class KafkaAlertService
             // whose value it quotes. Producer keys inherited from the consumer are reported where the user set them.
             var quoted = _s.Consumer.Select(kv => (Key: "Alerts:Kafka:Consumer:" + kv.Key, kv.Key, kv.Value))
                 .Concat(_s.Producer.Where(kv => _s.Consumer.GetValueOrDefault(kv.Key) != kv.Value).Select(kv => (Key: "Alerts:Kafka:Producer:" + kv.Key, kv.Key, kv.Value)))
-                .Where(x => x.Value.Length >= 3 && !ServiceSettings.IsSecret(x.Item2) && ex.Message.Contains(x.Value, StringComparison.Ordinal))
+                .Where(x => ex.Message.Contains($"property \"{x.Item2}\"", StringComparison.Ordinal)
+                            || (x.Value.Length >= 3 && !ServiceSettings.IsSecret(x.Item2) && ex.Message.Contains(x.Value, StringComparison.Ordinal)))
                 .Select(x => x.Key).ToList();
             throw new ServiceConfigurationException($"Alerts:Kafka:{section}: librdkafka refused the configuration: {Mask(ex.Message)}. " +
                 (quoted.Count > 0 ? $"Fix {string.Join(" or ", quoted)}." : $"Fix that property under Alerts:Kafka:{section}" +

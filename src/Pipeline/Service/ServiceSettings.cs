@@ -81,6 +81,12 @@ public sealed record ServiceSettings
         foreach (var key in new[] { "enable.auto.commit", "enable.auto.offset.store" })
             if (consumer.TryGetValue(key, out var v) && v.Equals("true", StringComparison.OrdinalIgnoreCase))
                 throw new ServiceConfigurationException($"Alerts:Kafka:Consumer:{key}=true would commit offsets before the sinks hold the alerts; remove it (the service commits behind its durable watermark).");
+        foreach (var (section, props) in new[] { ("Consumer", consumer), ("Producer", producer) })
+            foreach (var key in new[] { "sasl.mechanism", "sasl.mechanisms" })
+                // Checked here, not left to librdkafka: it refuses an unknown SCRAM variant only inside rd_kafka_new, with a
+                // message that does not name the property.
+                if (props.TryGetValue(key, out var mechanism) && mechanism is not ("GSSAPI" or "PLAIN" or "SCRAM-SHA-256" or "SCRAM-SHA-512" or "OAUTHBEARER"))
+                    throw new ServiceConfigurationException($"Alerts:Kafka:{section}:{key}='{mechanism}' is not a SASL mechanism librdkafka supports: use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER or GSSAPI (as the brokers' listener expects; names are upper case).");
         if (consumer.TryGetValue("partition.assignment.strategy", out var strategy))
         {
             var names = strategy.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

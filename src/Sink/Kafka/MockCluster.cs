@@ -83,12 +83,24 @@ public sealed class MockCluster : IDisposable
     private static class Native
     {
         private const string Lib = "librdkafka";
-        private static int _loaded;
+        private static readonly Lock LoadLock = new();
+        private static bool _loaded;
 
         /// <summary>Resolves "librdkafka" to the copy librdkafka.redist put under runtimes/&lt;rid&gt;/native.</summary>
         public static void EnsureLoaded()
         {
-            if (Interlocked.Exchange(ref _loaded, 1) == 1) return;
+            // A lock, not a flag: a second caller (parallel test classes) must wait until the resolver is in place, or its
+            // first P/Invoke falls back to the default probe and fails (DllNotFoundException: libsasl2.so.3).
+            lock (LoadLock)
+            {
+                if (_loaded) return;
+                Load();
+                _loaded = true;
+            }
+        }
+
+        private static void Load()
+        {
             Confluent.Kafka.Library.Load();
             try
             {
