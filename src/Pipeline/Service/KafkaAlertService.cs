@@ -98,6 +98,13 @@ public sealed class KafkaAlertService
     /// <summary>Raised after offsets were committed.</summary>
     public event Action<IReadOnlyList<CommittableOffset>>? Committed;
 
+    /// <summary>
+    /// Completes when nothing of the last run touches the classifier or the sinks any more: at once after a normal stop,
+    /// later after <see cref="ServiceExit.ShutdownTimedOut"/> (the abandoned pipeline and the background sink closing).
+    /// An in-process owner must wait for it before disposing the classifier it passed in.
+    /// </summary>
+    public Task Quiesced { get; private set; } = Task.CompletedTask;
+
     /// <summary>Raised on the consume thread after each assign, revoke or loss was handled.</summary>
     public event Action<RebalanceEvent>? Rebalanced;
 
@@ -244,7 +251,7 @@ public sealed class KafkaAlertService
         {
             // The sinks may be inside a flush that never returns: close them once the pipeline lets go, off the exit path
             // (in `alerts run` the process is gone by then; unfinished Parquet temporaries are removed by the next start).
-            _ = run.ContinueWith(async _ =>
+            Quiesced = run.ContinueWith(async _ =>
             {
                 foreach (var sink in sinks)
                     try { await sink.DisposeAsync().ConfigureAwait(false); } catch (Exception) { /* already reported as a timed-out shutdown */ }

@@ -110,22 +110,25 @@ public sealed class ServiceHarness : IDisposable
         {
             stop.Cancel();
             try { Run.Wait(TimeSpan.FromSeconds(60)); } catch (AggregateException) { }
+            try { Service.Quiesced.Wait(TimeSpan.FromSeconds(60)); } catch (AggregateException) { } // after a timed-out stop
             classifier.Dispose();
             stop.Dispose();
         }
     }
 
     /// <summary>`alerts run` arguments (--Alerts:Key=value) for a child process against this cluster, metrics off unless overridden.</summary>
-    public string[] RunArgs(string writerId, IDictionary<string, string>? extra = null)
+    public string[] RunArgs(string writerId, IDictionary<string, string>? extra = null) => RunArgs(Cluster.BootstrapServers, ArchiveRoot, writerId, extra);
+
+    public static string[] RunArgs(string bootstrapServers, string archiveRoot, string writerId, IDictionary<string, string>? extra = null)
     {
         var d = new Dictionary<string, string>
         {
             ["Alerts:Kafka:Topics:0"] = "^ztf_[0-9]{8}_programid1$",
-            ["Alerts:Kafka:Consumer:bootstrap.servers"] = Cluster.BootstrapServers,
+            ["Alerts:Kafka:Consumer:bootstrap.servers"] = bootstrapServers,
             ["Alerts:Kafka:Consumer:group.id"] = "alerts",
             ["Alerts:Kafka:Consumer:session.timeout.ms"] = "6000",
             ["Alerts:Kafka:Consumer:heartbeat.interval.ms"] = "500",
-            ["Alerts:Archive:Root"] = ArchiveRoot,
+            ["Alerts:Archive:Root"] = archiveRoot,
             ["Alerts:Archive:WriterId"] = writerId,
             ["Alerts:Labels:Topic"] = LabelTopic,
             ["Alerts:DeadLetter:Topic"] = DeadLetterTopic,
@@ -142,12 +145,19 @@ public sealed class ServiceHarness : IDisposable
     }
 
     /// <summary>Offsets the group committed on the alert topic's 6 partitions, summed, as a restart would resume from them.</summary>
-    public long GroupCommitted(string group = "alerts")
+    public long GroupCommitted()
     {
-        using var c = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = Cluster.BootstrapServers, GroupId = group }).Build();
-        var committed = c.Committed(Enumerable.Range(0, 6).Select(p => new TopicPartition(AlertTopic, p)), TimeSpan.FromSeconds(10));
-        return committed.Sum(o => o.Offset.Value < 0 ? 0 : o.Offset.Value);
+        // One probe consumer for the harness's life (not one per poll): it never joins the group, it only asks the coordinator.
+        lock (_probeLock)
+        {
+            _probe ??= new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = Cluster.BootstrapServers, GroupId = "alerts" }).Build();
+            var committed = _probe.Committed(Enumerable.Range(0, 6).Select(p => new TopicPartition(AlertTopic, p)), TimeSpan.FromSeconds(10));
+            return committed.Sum(o => o.Offset.Value < 0 ? 0 : o.Offset.Value);
+        }
     }
+
+    private readonly Lock _probeLock = new();
+    private IConsumer<byte[], byte[]>? _probe;
 
     /// <summary>Waits until every produced offset is committed by the group (or fails with the state).</summary>
     public async Task WaitAllCommittedAsync(long produced, TimeSpan timeout, Func<string> state)
@@ -193,6 +203,7 @@ public sealed class ServiceHarness : IDisposable
 
     public void Dispose()
     {
+        lock (_probeLock) _probe?.Dispose();
         Cluster.Dispose();
         try { Directory.Delete(Root, recursive: true); } catch (DirectoryNotFoundException) { }
     }

@@ -12,22 +12,19 @@ namespace Alerts.Pipeline.Tests.Kafka;
 public sealed class TopicCheckTests(ITestOutputHelper output) : IDisposable
 {
     private readonly MockCluster _cluster = new(1);
-    private readonly ServiceHarness _h = new();
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "alerts-topics-" + Guid.NewGuid().ToString("N"));
 
     public void Dispose()
     {
         _cluster.Dispose();
-        _h.Dispose();
+        try { Directory.Delete(_root, recursive: true); } catch (DirectoryNotFoundException) { }
     }
 
     [Fact]
     public async Task Missing_label_and_dead_letter_topics_stop_the_start_with_exit_2_naming_them_and_are_not_auto_created()
     {
         _cluster.CreateTopic(ServiceHarness.AlertTopic, 2); // only the input topic exists
-        var (code, log) = await AlertsProcess.RunAsync(TimeSpan.FromSeconds(60), _h.RunArgs("topics", new Dictionary<string, string>
-        {
-            ["Alerts:Kafka:Consumer:bootstrap.servers"] = _cluster.BootstrapServers,
-        }));
+        var (code, log) = await AlertsProcess.RunAsync(TimeSpan.FromSeconds(60), ServiceHarness.RunArgs(_cluster.BootstrapServers, Path.Combine(_root, "archive"), "topics"));
         output.WriteLine(log);
         Assert.True(code == 2, $"exit {code}:\n{log}");
         Assert.Contains($"Kafka topics '{ServiceHarness.LabelTopic}' (Alerts:Labels:Topic), '{ServiceHarness.DeadLetterTopic}' (Alerts:DeadLetter:Topic) do not exist on {_cluster.BootstrapServers}", log);
