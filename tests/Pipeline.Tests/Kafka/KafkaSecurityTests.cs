@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Alerts.Pipeline.Service;
+using Microsoft.Extensions.Configuration;
 using Xunit.Abstractions;
 
 namespace Alerts.Pipeline.Tests.Kafka;
@@ -16,9 +17,12 @@ namespace Alerts.Pipeline.Tests.Kafka;
 public sealed class KafkaSecurityTests(ITestOutputHelper output) : IDisposable
 {
     private const string Secret = "s3cr3t-Pa55word-7f1c";
-    private readonly ServiceHarness _h = new();
+    // Created only by the tests that run the service: the settings-only cases need no cluster (and starting and
+    // destroying a mock cluster within milliseconds is a pattern the rest of the suite never exercises).
+    private ServiceHarness? _harness;
+    private ServiceHarness _h => _harness ??= new ServiceHarness();
 
-    public void Dispose() => _h.Dispose();
+    public void Dispose() => _harness?.Dispose();
 
     private static Dictionary<string, string> Sasl(params (string Key, string Value)[] extra)
     {
@@ -87,7 +91,16 @@ public sealed class KafkaSecurityTests(ITestOutputHelper output) : IDisposable
     public void A_sasl_mechanism_librdkafka_does_not_support_is_rejected_naming_the_key_without_the_secret(string mechanism)
     {
         // Rejected before any Kafka client exists (librdkafka would refuse it only inside rd_kafka_new, without naming the key).
-        var ex = Assert.Throws<ServiceConfigurationException>(() => _h.Settings("sec", extra: Sasl(("Alerts:Kafka:Consumer:sasl.mechanism", mechanism)).ToDictionary(kv => kv.Key, kv => (string?)kv.Value)));
+        var config = new Dictionary<string, string?>
+        {
+            ["Alerts:Kafka:Topics:0"] = "^ztf_[0-9]{8}_programid1$",
+            ["Alerts:Kafka:Consumer:bootstrap.servers"] = "broker:9093",
+            ["Alerts:Kafka:Consumer:group.id"] = "alerts",
+            ["Alerts:Archive:Root"] = "/tmp/archive",
+            ["Alerts:Labels:Topic"] = "alerts.labels",
+        };
+        foreach (var (k, v) in Sasl(("Alerts:Kafka:Consumer:sasl.mechanism", mechanism))) config[k] = v;
+        var ex = Assert.Throws<ServiceConfigurationException>(() => ServiceSettings.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(config).Build()));
         Assert.StartsWith($"Alerts:Kafka:Consumer:sasl.mechanism='{mechanism}' is not a SASL mechanism", ex.Message);
         Assert.Contains("SCRAM-SHA-512", ex.Message);
         Assert.DoesNotContain(Secret, ex.Message);
