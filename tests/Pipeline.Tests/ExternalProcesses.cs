@@ -73,6 +73,13 @@ public sealed class AlertsProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>SIGTERM, as Kubernetes and docker stop send it: the host's graceful shutdown runs.</summary>
+    public void Terminate()
+    {
+        if (_process.HasExited) return;
+        if (kill(_process.Id, 15 /* SIGTERM */) != 0) throw new InvalidOperationException($"kill -TERM {_process.Id} failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+    }
+
     /// <summary>SIGKILL: no finally blocks, no flush, no dispose run in the child. Waits until it is gone.</summary>
     public void KillHard()
     {

@@ -69,6 +69,11 @@ public sealed class KafkaAlertSource : IAlertSource, IDisposable
 
     public string Description => "kafka " + string.Join(",", _options.Topics);
 
+    // Both rebalance protocols: with eager assignors (range, roundrobin) each event carries the whole assignment; with
+    // partition.assignment.strategy=cooperative-sticky it carries only the delta (Confluent.Kafka then calls
+    // IncrementalAssign/IncrementalUnassign after the handler), and partitions that stay are never revoked. The epochs
+    // above are per partition, so either way only the partitions named in an event change epoch.
+
     /// <summary>Raised on the consume thread when partitions are assigned (resume from committed offsets).</summary>
     public event Action<IReadOnlyList<TopicPartition>>? PartitionsAssigned;
 

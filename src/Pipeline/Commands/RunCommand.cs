@@ -12,7 +12,8 @@ namespace Alerts.Pipeline.Commands;
 /// <summary>
 /// `alerts run`: the long-running Kafka service on the .NET Generic Host. Configuration: appsettings.json,
 /// appsettings.{DOTNET_ENVIRONMENT}.json, --config FILE, environment (Alerts__Kafka__Consumer__group.id), then
-/// command-line keys (--Alerts:Kafka:Topics:0=ztf_20261129_programid1). Exits 0 after a clean SIGTERM/Ctrl-C.
+/// command-line keys (--Alerts:Kafka:Topics:0=ztf_20261129_programid1). Exit codes: 0 after a clean SIGTERM/Ctrl-C, 1 a fatal
+/// runtime error, 2 a configuration error (incl. a missing output topic), 3 a shutdown that ran out of Alerts:Shutdown:TimeoutSeconds.
 /// </summary>
 public static class RunCommand
 {
@@ -65,6 +66,13 @@ public static class RunCommand
         using var host = builder.Build();
         var worker = host.Services.GetRequiredService<AlertsWorker>(); // RunAsync disposes the container
         await host.RunAsync();
+        if (worker.ExecuteTask is { IsCompleted: false })
+        {
+            // The host gave up waiting (HostOptions.ShutdownTimeout) before the service returned: never report that as 0.
+            logger.Error("The service did not stop within {Timeout}s (Alerts:Shutdown:TimeoutSeconds + 5 s); exiting with code {Code}; uncommitted alerts will be re-consumed after a restart",
+                (settings.ShutdownTimeout + TimeSpan.FromSeconds(5)).TotalSeconds, (int)ServiceExit.ShutdownTimedOut);
+            return (int)ServiceExit.ShutdownTimedOut;
+        }
         return worker.ExitCode;
     }
 

@@ -1,5 +1,7 @@
+using Alerts.Core;
 using Alerts.Pipeline.Commands;
 using Alerts.Pipeline.Observability;
+using Alerts.Pipeline.Processing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Prometheus;
@@ -16,17 +18,17 @@ public sealed class AlertsWorker(ServiceSettings settings, IHostApplicationLifet
     {
         await Task.Yield(); // let the host finish starting (signal handlers) before the model load
         HealthEndpoint? endpoint = null;
+        IAlertClassifier? classifier = null;
         try
         {
-            var classifier = KafkaAlertService.LoadClassifier(settings);
-            using var disposeModels = classifier as IDisposable;
+            classifier = KafkaAlertService.LoadClassifier(settings);
             var metrics = new PipelineMetrics(Metrics.DefaultRegistry);
             var service = new KafkaAlertService(settings, classifier, metrics, log);
             if (settings.MetricsPort > 0)
             {
                 endpoint = new HealthEndpoint(settings.MetricsPort, Metrics.DefaultRegistry,
                     () => (service.Healthy, service.Fault ?? $"read {service.Stats.ReadCount}"),
-                    () => (service.Ready && service.Healthy, $"assigned partitions {service.AssignedPartitions}" + (service.Fault is { } f ? "; " + f : "")));
+                    () => (service.Ready && service.Healthy, $"assigned partitions {service.AssignedPartitions}" + (service.Fault is { } f ? "; " + f : "") + (service.KafkaProblem is { } k && !service.Ready ? "; " + k : "")));
                 endpoint.Start();
                 log.LogInformation("Metrics on http://0.0.0.0:{Port}/metrics (probes /healthz, /readyz)", settings.MetricsPort);
             }
@@ -46,6 +48,9 @@ public sealed class AlertsWorker(ServiceSettings settings, IHostApplicationLifet
         finally
         {
             if (endpoint is not null) await endpoint.DisposeAsync();
+            // After a timed-out shutdown an abandoned batch may still be inside the model: freeing the native session under
+            // it could crash the process (and turn exit code 3 into a signal); the process is about to exit anyway.
+            if (ExitCode != (int)ServiceExit.ShutdownTimedOut) (classifier as IDisposable)?.Dispose();
             lifetime.StopApplication();
         }
     }

@@ -16,8 +16,19 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Alerts.Pipeline.Service;
 
-/// <summary>How a service run ended.</summary>
+/// <summary>How a service run ended (the process exit code of `alerts run`; 2 is a configuration error).</summary>
 public enum ServiceExit { Clean = 0, Faulted = 1, ShutdownTimedOut = 3 }
+
+public enum RebalanceKind { Assigned, Revoked, Lost }
+
+/// <summary>
+/// One rebalance callback as the service handled it. Under the cooperative protocol (partition.assignment.strategy=
+/// cooperative-sticky) <see cref="Partitions"/> is the delta only: partitions that stay with this instance never appear,
+/// so they are never drained, committed at revoke time or restarted. <see cref="Committed"/> are the offsets committed
+/// inside a revoke (always a subset of <see cref="Partitions"/>); <see cref="Stopping"/> marks the revoke of the
+/// instance's own shutdown.
+/// </summary>
+public sealed record RebalanceEvent(RebalanceKind Kind, IReadOnlyList<TopicPartitionKey> Partitions, IReadOnlyList<CommittableOffset> Committed, bool Drained, bool Stopping);
 
 /// <summary>
 /// The long-running Kafka service that `alerts run`, `alerts demo`, `alerts bench e2e` and the fault tests share:
@@ -46,7 +57,7 @@ public sealed class KafkaAlertService
     private KafkaAlertSource? _source;
     private AlertPipeline? _pipeline;
     private volatile string? _fault;
-    private volatile bool _skipDrain;
+    private volatile bool _skipDrain, _stopping;
     private long _commitFailures, _duplicatesDropped, _rebalances;
 
     public KafkaAlertService(ServiceSettings settings, IAlertClassifier classifier, PipelineMetrics metrics, ILogger? log = null)
@@ -111,11 +122,34 @@ public sealed class KafkaAlertService
     }
 
     /// <summary>
+    /// Completes when nothing of the last run touches the classifier or the sinks any more: at once after a normal stop,
+    /// later after <see cref="ServiceExit.ShutdownTimedOut"/> (the abandoned pipeline and the background sink closing).
+    /// An in-process owner must wait for it before disposing the classifier it passed in.
+    /// </summary>
+    public Task Quiesced { get; private set; } = Task.CompletedTask;
+
+    /// <summary>Raised on the consume thread after each assign, revoke or loss was handled.</summary>
+    public event Action<RebalanceEvent>? Rebalanced;
+
+    /// <summary>True when the consumer uses the incremental (cooperative) rebalance protocol.</summary>
+    public bool CooperativeRebalancing => IsCooperative(_s.Consumer);
+
+    /// <summary>partition.assignment.strategy names a cooperative assignor (librdkafka forbids mixing it with eager ones).</summary>
+    public static bool IsCooperative(IReadOnlyDictionary<string, string> consumer) =>
+        consumer.TryGetValue("partition.assignment.strategy", out var s) && s.Contains("cooperative", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
     /// Runs until <paramref name="stop"/> fires (then drains, flushes, commits and leaves the group within
     /// ShutdownTimeout) or a fatal error. Configuration errors throw <see cref="ServiceConfigurationException"/>.
     /// </summary>
     public async Task<ServiceExit> RunAsync(CancellationToken stop)
     {
+        var outputTopics = new List<(string Topic, string Key)>();
+        if (_s.LabelsTopic is { } lt) outputTopics.Add((lt, "Alerts:Labels:Topic"));
+        foreach (var (topic, _) in _s.LabelRoutes) outputTopics.Add((topic, "Alerts:Labels:Routes"));
+        if (_s.DeadLetterTopic is { } dl) outputTopics.Add((dl, "Alerts:DeadLetter:Topic"));
+        if (_s.CheckTopics) VerifyTopicsExist(outputTopics);
+
         var schemas = _s.SchemasPath ?? IngestOptions.ResolveSchemas(null);
         var registry = new AvroSchemaRegistry(schemas);
         var parquet = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _s.ArchiveRoot, WriterId = _s.WriterId });
@@ -129,17 +163,17 @@ public sealed class KafkaAlertService
             try { routes.Add(new LabelRoute(topic, LabelFilter.Parse(rule))); }
             catch (FormatException ex) { throw new ServiceConfigurationException($"Alerts:Labels:Routes ({topic}): {ex.Message}"); }
         }
-        var labels = new KafkaLabelSink(new KafkaLabelSinkOptions { Producer = _s.Producer, Router = new LabelRouter(routes), FlushTimeout = TimeSpan.FromSeconds(30) });
+        var labels = Configured(() => new KafkaLabelSink(new KafkaLabelSinkOptions { Producer = _s.Producer, Router = new LabelRouter(routes), FlushTimeout = TimeSpan.FromSeconds(30) }), "Producer");
         IDeadLetterSink deadLetters = _s.DeadLetterTopic is { } dlt
-            ? new KafkaDeadLetterSink(_s.Producer, dlt, TimeSpan.FromSeconds(30))
+            ? Configured(() => new KafkaDeadLetterSink(_s.Producer, dlt, TimeSpan.FromSeconds(30)), "Producer")
             : new FolderDeadLetterSink(_s.DeadLetterFolder ?? Path.Combine(Path.GetDirectoryName(_s.ArchiveRoot.TrimEnd('/')) ?? ".", "dead-letter"));
 
         var consumerProps = new Dictionary<string, string>(_s.Consumer);
         consumerProps.TryAdd("statistics.interval.ms", "5000"); // consumer lag per partition for alerts_consumer_lag
         consumerProps.TryAdd("auto.offset.reset", "earliest");
-        _source = new KafkaAlertSource(new KafkaSourceOptions { Properties = consumerProps, Topics = _s.Topics, BufferCapacity = _s.ChannelCapacity },
+        _source = Configured(() => new KafkaAlertSource(new KafkaSourceOptions { Properties = consumerProps, Topics = _s.Topics, BufferCapacity = _s.ChannelCapacity },
             m => { if (m.Level <= SyslogLevel.Warning) _log.LogWarning("librdkafka {Facility}: {Message}", m.Facility, m.Message); },
-            OnStatistics);
+            OnStatistics), "Consumer");
         var source = _source;
         source.Admit = Admit;
         source.PartitionsAssigned += OnAssigned;
@@ -148,6 +182,7 @@ public sealed class KafkaAlertService
         source.Error += e =>
         {
             if (e.IsFatal) SetFault($"Kafka consumer fatal error {e.Code}: {e.Reason}");
+            else if (e.Code == ErrorCode.Local_Authentication) OnAuthenticationFailure(e.Reason);
             else _log.LogWarning("Kafka consumer error {Code}: {Reason}", e.Code, e.Reason);
         };
 
@@ -178,26 +213,38 @@ public sealed class KafkaAlertService
             BatchWritten?.Invoke(batch);
         };
 
-        using var consumeCts = CancellationTokenSource.CreateLinkedTokenSource(stop); // stop consuming
-        using var abortCts = new CancellationTokenSource();                         // hard stop at the shutdown timeout
+        // Not `using`: after a shutdown timeout the abandoned pipeline may still hold these tokens.
+        var consumeCts = CancellationTokenSource.CreateLinkedTokenSource(stop); // stop consuming
+        var abortCts = new CancellationTokenSource();                          // hard stop at the shutdown timeout
         _faultCts = consumeCts;
-        using var armAbort = consumeCts.Token.Register(() => abortCts.CancelAfter(_s.ShutdownTimeout));
+        var stopDeadline = DateTime.MaxValue;
+        using var armAbort = consumeCts.Token.Register(() =>
+        {
+            _stopping = true;
+            stopDeadline = DateTime.UtcNow + _s.ShutdownTimeout;
+            abortCts.CancelAfter(_s.ShutdownTimeout);
+        });
+        TimeSpan Remaining(TimeSpan floor) => stopDeadline == DateTime.MaxValue ? _s.ShutdownTimeout
+            : TimeSpan.FromTicks(Math.Max(floor.Ticks, (stopDeadline - DateTime.UtcNow).Ticks));
         using var committerCts = new CancellationTokenSource();
         var committer = Task.Run(() => CommitLoopAsync(committerCts.Token), CancellationToken.None);
 
-        _log.LogInformation("Consuming {Topics} as group {Group} ({Workers} decode workers, batches of {Batch}, model {Model}); archive {Archive} (writer {Writer}), labels {Labels}, dead letters {DeadLetters}",
+        _log.LogInformation("Consuming {Topics} as group {Group} ({Workers} decode workers, batches of {Batch}, model {Model}, {Protocol} rebalancing); archive {Archive} (writer {Writer}), labels {Labels}, dead letters {DeadLetters}",
             string.Join(",", _s.Topics), _s.Consumer.GetValueOrDefault("group.id"), _s.DecodeWorkers, _s.BatchSize, _classifier.ModelId,
+            CooperativeRebalancing ? "cooperative (incremental)" : "eager",
             _s.ArchiveRoot, _s.WriterId, string.Join(",", routes.Select(r => $"{r.Topic}({r.Filter})")), _s.DeadLetterTopic ?? (deadLetters as FolderDeadLetterSink)?.Root);
 
         var exit = ServiceExit.Clean;
+        var run = pipeline.RunAsync(source.ReadAsync(consumeCts.Token), abortCts.Token);
         try
         {
-            await pipeline.RunAsync(source.ReadAsync(consumeCts.Token), abortCts.Token).ConfigureAwait(false);
+            // WaitAsync, not just the token: a sink flush that never returns (label brokers down, so produce never
+            // completes) ignores cancellation, and must not hold the exit past Shutdown:TimeoutSeconds.
+            await run.WaitAsync(abortCts.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (abortCts.IsCancellationRequested)
         {
             exit = ServiceExit.ShutdownTimedOut;
-            _log.LogError("Shutdown did not finish within {Timeout}s: exiting with alerts in flight (their offsets are not committed; they will be re-consumed)", _s.ShutdownTimeout.TotalSeconds);
         }
         catch (Exception ex)
         {
@@ -206,23 +253,46 @@ public sealed class KafkaAlertService
         Ready = false;
         _metrics.Up.Set(0);
         if (_fault is not null && exit == ServiceExit.Clean) exit = ServiceExit.Faulted;
+        if (exit == ServiceExit.ShutdownTimedOut)
+            _log.LogError("Shutdown did not finish within {Timeout}s (Alerts:Shutdown:TimeoutSeconds): {Why}. Exiting with code 3; only offsets durable in every sink were committed, so the {InFlight} alerts in flight will be re-consumed after a restart.",
+                _s.ShutdownTimeout.TotalSeconds, WhyStuck(run, labels), _tracker.InFlight);
 
         committerCts.Cancel();
-        await committer.ConfigureAwait(false);
+        // A commit blocked on an unreachable coordinator must not hold the exit either.
+        if (!await committer.WaitAsync(Remaining(TimeSpan.FromSeconds(1))).ContinueWith(t => t.IsCompletedSuccessfully).ConfigureAwait(false))
+            _log.LogWarning("The offset committer did not stop in time (group coordinator unreachable?)");
         if (exit == ServiceExit.Clean) CommitDurable("shutdown");
 
         // Leave the group: the revoke callback commits what is drained (everything, after a clean run).
         _skipDrain = exit != ServiceExit.Clean;
-        var remaining = abortCts.IsCancellationRequested ? TimeSpan.FromSeconds(1) : _s.ShutdownTimeout;
+        var closeBudget = exit == ServiceExit.ShutdownTimedOut ? TimeSpan.FromSeconds(1) : Remaining(TimeSpan.FromSeconds(1));
         var close = Task.Run(() => { try { source.Close(); } catch (KafkaException ex) { _log.LogWarning("Leaving the group failed: {Reason}", ex.Error.Reason); } });
-        if (!await close.WaitAsync(remaining).ContinueWith(t => !t.IsFaulted).ConfigureAwait(false))
+        if (!await close.WaitAsync(closeBudget).ContinueWith(t => !t.IsFaulted).ConfigureAwait(false))
             _log.LogWarning("Leaving the consumer group timed out; the group coordinator will notice after session.timeout.ms");
         else source.Dispose();
 
-        foreach (var sink in new IAsyncDisposable[] { parquet, labels, deadLetters })
+        var sinks = new IAsyncDisposable[] { parquet, labels, deadLetters };
+        if (exit == ServiceExit.ShutdownTimedOut)
         {
-            try { await sink.DisposeAsync().ConfigureAwait(false); }
-            catch (Exception ex) { _log.LogWarning("Closing a sink failed: {Message}", ex.Message); if (exit == ServiceExit.Clean) exit = ServiceExit.Faulted; }
+            // The sinks may be inside a flush that never returns: close them once the pipeline lets go, off the exit path
+            // (in `alerts run` the process is gone by then; unfinished Parquet temporaries are removed by the next start).
+            Quiesced = run.ContinueWith(async _ =>
+            {
+                foreach (var sink in sinks)
+                    try { await sink.DisposeAsync().ConfigureAwait(false); } catch (Exception) { /* already reported as a timed-out shutdown */ }
+                consumeCts.Dispose();
+                abortCts.Dispose();
+            }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+        }
+        else
+        {
+            foreach (var sink in sinks)
+            {
+                try { await sink.DisposeAsync().ConfigureAwait(false); }
+                catch (Exception ex) { _log.LogWarning("Closing a sink failed: {Message}", ex.Message); if (exit == ServiceExit.Clean) exit = ServiceExit.Faulted; }
+            }
+            consumeCts.Dispose();
+            abortCts.Dispose();
         }
         ParquetRows = parquet.RowsWritten;
         ParquetFiles = parquet.FilesCommitted;
@@ -234,6 +304,121 @@ public sealed class KafkaAlertService
     }
 
     private CancellationTokenSource? _faultCts;
+    private DateTime _lastAuthLog = DateTime.MinValue;
+
+    /// <summary>The last Kafka problem that keeps the service from working (e.g. failed authentication), for /readyz.</summary>
+    public string? KafkaProblem { get; private set; }
+
+    /// <summary>The error text with every configured secret value replaced by ***.</summary>
+    private string Mask(string text)
+    {
+        foreach (var (k, v) in _s.Consumer.Concat(_s.Producer))
+            if (ServiceSettings.IsSecret(k) && v.Length > 0) text = text.Replace(v, "***", StringComparison.Ordinal);
+        return text;
+    }
+
+    private string AuthenticationMessage(string reason)
+    {
+        var who = string.Join(", ", new[] { "security.protocol", "sasl.mechanism", "sasl.mechanisms", "sasl.username" }
+            .Where(_s.Consumer.ContainsKey).Select(k => $"{k}={_s.Consumer[k]}"));
+        return $"Kafka authentication failed ({(who.Length > 0 ? who : "no sasl.* settings")}): {Mask(reason)}. Check Alerts:Kafka:Consumer:security.protocol, " +
+               "sasl.mechanism, sasl.username and sasl.password (the label and dead-letter producers inherit them; Alerts:Kafka:Producer:sasl.* overrides) " +
+               $"against the listener at {_s.Consumer.GetValueOrDefault("bootstrap.servers")}.";
+    }
+
+    private void OnAuthenticationFailure(string reason)
+    {
+        KafkaProblem = AuthenticationMessage(reason);
+        if (DateTime.UtcNow - _lastAuthLog < TimeSpan.FromSeconds(30)) return;
+        _lastAuthLog = DateTime.UtcNow;
+        _log.LogError("{Problem} Not ready until the brokers accept the credentials.", KafkaProblem);
+    }
+
+    /// <summary>Builds a Kafka client; a property librdkafka refuses becomes a configuration error naming the Alerts key, secrets masked.</summary>
+    private T Configured<T>(Func<T> build, string section)
+    {
+        try { return build(); }
+        catch (Exception ex) when (ex is ArgumentException or KafkaException or InvalidOperationException)
+        {
+            // librdkafka does not always name the property ("Unsupported hash function: SCRAM-SHA-1024"): name the keys
+            // whose value it quotes. Producer keys inherited from the consumer are reported where the user set them.
+            var quoted = _s.Consumer.Select(kv => (Key: "Alerts:Kafka:Consumer:" + kv.Key, kv.Key, kv.Value))
+                .Concat(_s.Producer.Where(kv => _s.Consumer.GetValueOrDefault(kv.Key) != kv.Value).Select(kv => (Key: "Alerts:Kafka:Producer:" + kv.Key, kv.Key, kv.Value)))
+                .Where(x => ex.Message.Contains($"property \"{x.Item2}\"", StringComparison.Ordinal)
+                            || (x.Value.Length >= 3 && !ServiceSettings.IsSecret(x.Item2) && ex.Message.Contains(x.Value, StringComparison.Ordinal)))
+                .Select(x => x.Key).ToList();
+            throw new ServiceConfigurationException($"Alerts:Kafka:{section}: librdkafka refused the configuration: {Mask(ex.Message)}. " +
+                (quoted.Count > 0 ? $"Fix {string.Join(" or ", quoted)}." : $"Fix that property under Alerts:Kafka:{section}" +
+                    (section == "Producer" ? " (or under Alerts:Kafka:Consumer, which the producers inherit connection and security settings from)." : ".")));
+        }
+    }
+
+    /// <summary>What held a shutdown past its timeout, for the log line (never holds a secret: names and counts only).</summary>
+    private string WhyStuck(Task pipelineRun, KafkaLabelSink labels)
+    {
+        var why = new List<string>();
+        if (labels.InFlight > 0)
+            why.Add($"{labels.InFlight} labels not acknowledged by Kafka ({labels.Name} on {_s.Producer.GetValueOrDefault("bootstrap.servers")}: brokers down or unreachable?)");
+        why.Add(pipelineRun.IsCompleted ? "the pipeline had stopped" : "a sink flush was still waiting");
+        why.Add($"{_tracker.InFlight} consumed alerts not yet durable in every sink");
+        return string.Join("; ", why);
+    }
+
+    /// <summary>
+    /// Fails the start (exit 2) when a topic the service produces to does not exist. On clusters with
+    /// auto.create.topics.enable=false (the usual production setting) every produce to it would fail after
+    /// topic.metadata.propagation.max.ms and fault the service mid-run; on clusters that auto-create, the topic would get
+    /// the broker's default partitions and retention. Listing all topics (not a metadata request naming them) never
+    /// auto-creates anything. If the brokers cannot be reached at start the check is skipped with a warning: librdkafka
+    /// keeps retrying, and the service must not crash-loop on a broker restart.
+    /// </summary>
+    private void VerifyTopicsExist(IReadOnlyList<(string Topic, string Key)> topics)
+    {
+        if (topics.Count == 0) return;
+        var config = new AdminClientConfig(_s.Producer.Where(kv => !kv.Key.StartsWith("dotnet.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value));
+        string? authFailure = null;
+        int logged = 0;
+        var admin = Configured(() => new AdminClientBuilder(config)
+            .SetLogHandler((_, m) =>
+            {
+                // librdkafka retries every few ms while a broker refuses us: a handful of lines is enough to say why.
+                if (m.Level <= SyslogLevel.Warning && Interlocked.Increment(ref logged) <= 3) _log.LogWarning("librdkafka {Facility}: {Message}", m.Facility, Mask(m.Message));
+            })
+            .SetErrorHandler((_, e) => { if (e.Code == ErrorCode.Local_Authentication) authFailure ??= e.Reason; })
+            .Build(), "Producer");
+        var fetch = Task.Run(() => admin.GetMetadata(_s.TopicCheckTimeout));
+        while (!fetch.IsCompleted && authFailure is null) Thread.Sleep(50);
+        if (authFailure is not null)
+        {
+            _ = fetch.ContinueWith(_ => admin.Dispose(), TaskScheduler.Default);
+            // At start this is a configuration error (exit 2). Once running, authentication errors are logged, not fatal:
+            // credentials rotated on the brokers first must not kill a service that will re-authenticate.
+            throw new ServiceConfigurationException(AuthenticationMessage(authFailure));
+        }
+        Metadata metadata;
+        try
+        {
+            metadata = fetch.GetAwaiter().GetResult();
+        }
+        catch (KafkaException ex)
+        {
+            _log.LogWarning("Could not list the topics on {Brokers} within {Timeout}s ({Reason}); starting without checking that {Topics} exist",
+                _s.Producer.GetValueOrDefault("bootstrap.servers"), _s.TopicCheckTimeout.TotalSeconds, ex.Error.Reason, string.Join(",", topics.Select(t => t.Topic)));
+            return;
+        }
+        finally
+        {
+            if (fetch.IsCompleted) admin.Dispose();
+        }
+        var existing = metadata.Topics.Where(t => t.Error.Code == ErrorCode.NoError).Select(t => t.Topic).ToHashSet(StringComparer.Ordinal);
+        var missing = topics.Where(t => !existing.Contains(t.Topic)).DistinctBy(t => t.Topic).ToList();
+        if (missing.Count == 0) return;
+        throw new ServiceConfigurationException(
+            $"Kafka topic{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Select(m => $"'{m.Topic}' ({m.Key})"))} do{(missing.Count > 1 ? "" : "es")} not exist on {_s.Producer.GetValueOrDefault("bootstrap.servers")}. " +
+            $"The service does not rely on broker auto-creation (off on most production clusters, where every produce would fail). Create {(missing.Count > 1 ? "them" : "it")} first, e.g. " +
+            string.Join(" && ", missing.Select(m => $"kafka-topics.sh --bootstrap-server <brokers> --create --topic {m.Topic} --partitions 6 --replication-factor 3")) +
+            ", or correct the key; Alerts:Kafka:CheckTopics=false skips this check.");
+    }
 
     private void SetFault(string reason)
     {
@@ -270,10 +455,13 @@ public sealed class KafkaAlertService
             _firstAdmitted.TryRemove(key, out _);
             _assigned[key] = 0;
         }
+        KafkaProblem = null; // joined the group: the brokers accept us
         Ready = _fault is null;
         _metrics.Up.Set(Ready ? 1 : 0);
         _metrics.AssignedPartitions.Set(_assigned.Count);
-        _log.LogInformation("Assigned {Count} partitions: {Partitions}; resuming each from its committed offset", parts.Count, string.Join(",", parts.Select(p => $"{p.Topic}[{p.Partition.Value}]")));
+        _log.LogInformation("Assigned {Count} partitions{Incremental}: {Partitions}; resuming each from its committed offset", parts.Count,
+            CooperativeRebalancing ? $" (incremental; now {_assigned.Count})" : "", string.Join(",", parts.Select(p => $"{p.Topic}[{p.Partition.Value}]")));
+        Rebalanced?.Invoke(new RebalanceEvent(RebalanceKind.Assigned, parts.Select(p => p.Key()).ToArray(), [], true, _stopping));
     }
 
     private void OnRevoking(IReadOnlyList<TopicPartition> parts)
@@ -305,9 +493,11 @@ public sealed class KafkaAlertService
             _metrics.ConsumerLag.RemoveLabelled(k.Topic, k.Partition.ToString());
         }
         _metrics.AssignedPartitions.Set(_assigned.Count);
-        _log.LogInformation("Revoked {Count} partitions ({State}); committed {Commits}", parts.Count,
+        _log.LogInformation("Revoked {Count} partitions{Incremental} ({State}); committed {Commits}", parts.Count,
+            CooperativeRebalancing ? $" (incremental; {_assigned.Count} keep consuming)" : "",
             drained ? "drained" : "drain timed out: in-flight alerts will be re-consumed by the next owner",
             string.Join(",", commits.Select(c => $"{c.Partition}@{c.Offset}")));
+        Rebalanced?.Invoke(new RebalanceEvent(RebalanceKind.Revoked, keys, commits, drained, _stopping));
     }
 
     private void OnLost(IReadOnlyList<TopicPartition> parts)
@@ -319,6 +509,7 @@ public sealed class KafkaAlertService
         }
         _metrics.AssignedPartitions.Set(_assigned.Count);
         _log.LogWarning("Lost {Count} partitions without a clean revoke (session timed out?): their uncommitted alerts will be re-consumed by the next owner", parts.Count);
+        Rebalanced?.Invoke(new RebalanceEvent(RebalanceKind.Lost, parts.Select(p => p.Key()).ToArray(), [], false, _stopping));
     }
 
     private void OnDurable(IReadOnlyList<SourcePosition> positions)

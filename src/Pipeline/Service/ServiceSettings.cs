@@ -50,6 +50,10 @@ public sealed record ServiceSettings
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan RebalanceDrainTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>At start, fail (exit 2) if a label or dead-letter topic does not exist (Alerts:Kafka:CheckTopics).</summary>
+    public bool CheckTopics { get; init; } = true;
+    public TimeSpan TopicCheckTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>json (Serilog compact JSON, the default) or text.</summary>
     public string LogFormat { get; init; } = "json";
     public string LogLevel { get; init; } = "Information";
@@ -81,6 +85,20 @@ public sealed record ServiceSettings
         foreach (var key in new[] { "enable.auto.commit", "enable.auto.offset.store" })
             if (consumer.TryGetValue(key, out var v) && v.Equals("true", StringComparison.OrdinalIgnoreCase))
                 throw new ServiceConfigurationException($"Alerts:Kafka:Consumer:{key}=true would commit offsets before the sinks hold the alerts; remove it (the service commits behind its durable watermark).");
+        foreach (var (section, props) in new[] { ("Consumer", consumer), ("Producer", producer) })
+            foreach (var key in new[] { "sasl.mechanism", "sasl.mechanisms" })
+                // Checked here, not left to librdkafka: it refuses an unknown SCRAM variant only inside rd_kafka_new, with a
+                // message that does not name the property.
+                if (props.TryGetValue(key, out var mechanism) && mechanism is not ("GSSAPI" or "PLAIN" or "SCRAM-SHA-256" or "SCRAM-SHA-512" or "OAUTHBEARER"))
+                    throw new ServiceConfigurationException($"Alerts:Kafka:{section}:{key}='{mechanism}' is not a SASL mechanism librdkafka supports: use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER or GSSAPI (as the brokers' listener expects; names are upper case).");
+        if (consumer.TryGetValue("partition.assignment.strategy", out var strategy))
+        {
+            var names = strategy.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (names.Length == 0 || names.Any(n => n is not ("range" or "roundrobin" or "cooperative-sticky")))
+                throw new ServiceConfigurationException($"Alerts:Kafka:Consumer:partition.assignment.strategy='{strategy}': use cooperative-sticky (incremental rebalancing: only moved partitions are revoked), or range / roundrobin (eager: every rebalance revokes everything).");
+            if (names.Contains("cooperative-sticky") && names.Length > 1)
+                throw new ServiceConfigurationException($"Alerts:Kafka:Consumer:partition.assignment.strategy='{strategy}' mixes cooperative-sticky with eager assignors, which librdkafka refuses; use cooperative-sticky alone. To move a running group from an eager assignor, stop every instance and start them all with cooperative-sticky: a member whose assignors share none with the group is refused (INCONSISTENT_GROUP_PROTOCOL).");
+        }
         // The producers inherit the consumer's connection and security settings unless the Producer section overrides them.
         var mergedProducer = new Dictionary<string, string>();
         foreach (var (k, v) in consumer)
@@ -125,6 +143,7 @@ public sealed record ServiceSettings
             SchemasPath = NullIfEmpty(c["Schemas"]),
             ShutdownTimeout = TimeSpan.FromSeconds(Int(c, "Shutdown:TimeoutSeconds", 30, 1, 3600)),
             RebalanceDrainTimeout = TimeSpan.FromSeconds(Int(c, "Rebalance:DrainTimeoutSeconds", 20, 1, 3600)),
+            CheckTopics = Bool(c, "Kafka:CheckTopics", true),
             LogFormat = (c["Logging:Format"] ?? "json").ToLowerInvariant(),
             LogLevel = c["Logging:Level"] ?? "Information",
         };
@@ -156,6 +175,13 @@ public sealed record ServiceSettings
         if (!int.TryParse(text, out var v) || v < min || v > max)
             throw new ServiceConfigurationException($"{Section}:{key}='{text}' is not a whole number between {min} and {max}.");
         return v;
+    }
+
+    private static bool Bool(IConfiguration c, string key, bool fallback)
+    {
+        var text = c[key];
+        if (string.IsNullOrWhiteSpace(text)) return fallback;
+        return bool.TryParse(text, out var v) ? v : throw new ServiceConfigurationException($"{Section}:{key}='{text}' is not true or false.");
     }
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();

@@ -53,6 +53,11 @@ public sealed class MockCluster : IDisposable
     public void SetPartitionLeader(string topic, int partition, int brokerId)
         => Check(Native.rd_kafka_mock_partition_set_leader(Handle, topic, partition, brokerId), $"leader of {topic}[{partition}]");
 
+    /// <summary>Pins the coordinator of a consumer group (<paramref name="keyType"/> "group") or transactional id ("transaction")
+    /// to a broker, e.g. to take other brokers down without losing the group.</summary>
+    public void SetCoordinator(string keyType, string key, int brokerId)
+        => Check(Native.rd_kafka_mock_coordinator_set(Handle, keyType, key, brokerId), $"{keyType} coordinator of {key}");
+
     /// <summary>
     /// The next <c>errors.Length</c> requests of this API (any broker) fail with these Kafka error codes, in order.
     /// Example: <c>PushRequestErrors(KafkaApi.Produce, 6 /*NOT_LEADER_OR_FOLLOWER*/, 7 /*REQUEST_TIMED_OUT*/)</c>.
@@ -78,12 +83,24 @@ public sealed class MockCluster : IDisposable
     private static class Native
     {
         private const string Lib = "librdkafka";
-        private static int _loaded;
+        private static readonly Lock LoadLock = new();
+        private static bool _loaded;
 
         /// <summary>Resolves "librdkafka" to the copy librdkafka.redist put under runtimes/&lt;rid&gt;/native.</summary>
         public static void EnsureLoaded()
         {
-            if (Interlocked.Exchange(ref _loaded, 1) == 1) return;
+            // A lock, not a flag: a second caller (parallel test classes) must wait until the resolver is in place, or its
+            // first P/Invoke falls back to the default probe and fails (DllNotFoundException: libsasl2.so.3).
+            lock (LoadLock)
+            {
+                if (_loaded) return;
+                Load();
+                _loaded = true;
+            }
+        }
+
+        private static void Load()
+        {
             Confluent.Kafka.Library.Load();
             try
             {
@@ -137,6 +154,7 @@ public sealed class MockCluster : IDisposable
         [DllImport(Lib)] public static extern int rd_kafka_mock_broker_set_up(IntPtr mcluster, int brokerId);
         [DllImport(Lib)] public static extern int rd_kafka_mock_broker_set_rtt(IntPtr mcluster, int brokerId, int rttMs);
         [DllImport(Lib)] public static extern int rd_kafka_mock_partition_set_leader(IntPtr mcluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partition, int brokerId);
+        [DllImport(Lib)] public static extern int rd_kafka_mock_coordinator_set(IntPtr mcluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string keyType, [MarshalAs(UnmanagedType.LPUTF8Str)] string key, int brokerId);
         [DllImport(Lib)] public static extern void rd_kafka_mock_push_request_errors_array(IntPtr mcluster, short apiKey, UIntPtr count, int[] errors);
         [DllImport(Lib)] public static extern void rd_kafka_mock_clear_request_errors(IntPtr mcluster, short apiKey);
     }

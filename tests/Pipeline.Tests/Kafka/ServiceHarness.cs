@@ -75,13 +75,15 @@ public sealed class ServiceHarness : IDisposable
     }
 
     /// <summary>An in-process service instance with its own models (as `alerts run` loads them: a pool of
-    /// ClassifyWorkers instances) and metrics registry.</summary>
-    public Instance Start(ServiceSettings settings)
+    /// ClassifyWorkers instances) and metrics registry. <paramref name="configure"/> runs before the service starts
+    /// (subscribe to its events there).</summary>
+    public Instance Start(ServiceSettings settings, Action<KafkaAlertService>? configure = null)
     {
         var classifier = KafkaAlertService.LoadClassifier(settings);
         var registry = Metrics.NewCustomRegistry();
         var service = new KafkaAlertService(settings, classifier, new PipelineMetrics(registry));
         service.Committed += offsets => { foreach (var o in offsets) Committed.AddOrUpdate(o.Partition, o.Offset, (_, old) => Math.Max(old, o.Offset)); };
+        configure?.Invoke(service);
         var stop = new CancellationTokenSource();
         return new Instance(service, classifier, stop, service.RunAsync(stop.Token), registry);
     }
@@ -111,12 +113,56 @@ public sealed class ServiceHarness : IDisposable
             stop.Cancel();
             bool ended;
             try { ended = Run.Wait(TimeSpan.FromSeconds(60)); } catch (AggregateException) { ended = true; }
+            try { ended &= Service.Quiesced.Wait(TimeSpan.FromSeconds(60)); } catch (AggregateException) { } // after a timed-out stop
             // ONNX Runtime sessions freed under a classify loop that is still running would crash the test host
             // (and hide the failing test's own message); a service that did not stop is left to the process exit.
             if (ended) (classifier as IDisposable)?.Dispose();
             stop.Dispose();
         }
     }
+
+    /// <summary>`alerts run` arguments (--Alerts:Key=value) for a child process against this cluster, metrics off unless overridden.</summary>
+    public string[] RunArgs(string writerId, IDictionary<string, string>? extra = null) => RunArgs(Cluster.BootstrapServers, ArchiveRoot, writerId, extra);
+
+    public static string[] RunArgs(string bootstrapServers, string archiveRoot, string writerId, IDictionary<string, string>? extra = null)
+    {
+        var d = new Dictionary<string, string>
+        {
+            ["Alerts:Kafka:Topics:0"] = "^ztf_[0-9]{8}_programid1$",
+            ["Alerts:Kafka:Consumer:bootstrap.servers"] = bootstrapServers,
+            ["Alerts:Kafka:Consumer:group.id"] = "alerts",
+            ["Alerts:Kafka:Consumer:session.timeout.ms"] = "6000",
+            ["Alerts:Kafka:Consumer:heartbeat.interval.ms"] = "500",
+            ["Alerts:Archive:Root"] = archiveRoot,
+            ["Alerts:Archive:WriterId"] = writerId,
+            ["Alerts:Labels:Topic"] = LabelTopic,
+            ["Alerts:DeadLetter:Topic"] = DeadLetterTopic,
+            ["Alerts:Pipeline:FlushIntervalMs"] = "300",
+            ["Alerts:Pipeline:BatchSize"] = "32",
+            ["Alerts:Pipeline:DecodeWorkers"] = "2",
+            ["Alerts:Pipeline:ChannelCapacity"] = "64",
+            ["Alerts:Model:Path"] = RepoPaths.Of("models", "t2-ztf.onnx"),
+            ["Alerts:Metrics:Port"] = "0",
+            ["Alerts:Logging:Format"] = "text",
+        };
+        if (extra is not null) foreach (var (k, v) in extra) d[k] = v;
+        return ["run", .. d.Select(kv => $"--{kv.Key}={kv.Value}")];
+    }
+
+    /// <summary>Offsets the group committed on the alert topic's 6 partitions, summed, as a restart would resume from them.</summary>
+    public long GroupCommitted()
+    {
+        // One probe consumer for the harness's life (not one per poll): it never joins the group, it only asks the coordinator.
+        lock (_probeLock)
+        {
+            _probe ??= new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = Cluster.BootstrapServers, GroupId = "alerts" }).Build();
+            var committed = _probe.Committed(Enumerable.Range(0, 6).Select(p => new TopicPartition(AlertTopic, p)), TimeSpan.FromSeconds(10));
+            return committed.Sum(o => o.Offset.Value < 0 ? 0 : o.Offset.Value);
+        }
+    }
+
+    private readonly Lock _probeLock = new();
+    private IConsumer<byte[], byte[]>? _probe;
 
     /// <summary>Waits until every produced offset is committed by the group (or fails with the state).</summary>
     public async Task WaitAllCommittedAsync(long produced, TimeSpan timeout, Func<string> state)
@@ -162,6 +208,7 @@ public sealed class ServiceHarness : IDisposable
 
     public void Dispose()
     {
+        lock (_probeLock) _probe?.Dispose();
         Cluster.Dispose();
         try { Directory.Delete(Root, recursive: true); } catch (DirectoryNotFoundException) { }
     }

@@ -84,6 +84,27 @@ public sealed class ServiceSettingsTests
     }
 
     [Fact]
+    public void The_cooperative_sticky_assignment_strategy_passes_through_to_the_consumer_only()
+    {
+        var s = ServiceSettings.FromConfiguration(Config(("Alerts:Kafka:Consumer:partition.assignment.strategy", "cooperative-sticky")));
+        Assert.Equal("cooperative-sticky", s.Consumer["partition.assignment.strategy"]);
+        Assert.False(s.Producer.ContainsKey("partition.assignment.strategy"));
+        Assert.True(KafkaAlertService.IsCooperative(s.Consumer));
+        Assert.False(KafkaAlertService.IsCooperative(ServiceSettings.FromConfiguration(Config()).Consumer)); // librdkafka's default: range,roundrobin (eager)
+        Assert.False(KafkaAlertService.IsCooperative(ServiceSettings.FromConfiguration(Config(("Alerts:Kafka:Consumer:partition.assignment.strategy", "roundrobin"))).Consumer));
+    }
+
+    [Theory]
+    [InlineData("cooperative-sticky,range", "mixes cooperative-sticky with eager")]
+    [InlineData("sticky", "use cooperative-sticky")]
+    public void An_assignment_strategy_librdkafka_would_refuse_is_rejected_naming_the_key(string value, string expected)
+    {
+        var ex = Assert.Throws<ServiceConfigurationException>(() => ServiceSettings.FromConfiguration(Config(("Alerts:Kafka:Consumer:partition.assignment.strategy", value))));
+        Assert.Contains("Alerts:Kafka:Consumer:partition.assignment.strategy", ex.Message);
+        Assert.Contains(expected, ex.Message);
+    }
+
+    [Fact]
     public void Missing_group_id_is_rejected()
     {
         var c = Config();
