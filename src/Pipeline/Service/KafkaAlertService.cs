@@ -519,13 +519,18 @@ public sealed class KafkaAlertService
         _commitSignal.Release();
     }
 
+    private static readonly TimeSpan CommitRetryInterval = TimeSpan.FromSeconds(1);
+
     private async Task CommitLoopAsync(CancellationToken ct)
     {
         try
         {
             while (!ct.IsCancellationRequested)
             {
-                await _commitSignal.WaitAsync(ct).ConfigureAwait(false);
+                // Wakes on new durable positions, and at least once a second: a commit the coordinator refused (e.g.
+                // RebalanceInProgress) stays in the tracker and must be retried even when no new alert arrives, or a
+                // quiet partition's progress would stay uncommitted until the next message.
+                await _commitSignal.WaitAsync(CommitRetryInterval, ct).ConfigureAwait(false);
                 while (_commitSignal.CurrentCount > 0) _commitSignal.Wait(0);
                 CommitDurable("watermark");
             }

@@ -64,7 +64,7 @@ public sealed class CooperativeRebalanceTests(ITestOutputHelper output) : IDispo
                 }
                 return x.Bytes;
             });
-            long produced = await Task.Run(() => producer.ProduceStreaming(ServiceHarness.AlertTopic, payloads, () => _h.CommittedTotal, maxBacklog: 200, CancellationToken.None));
+            long produced = await Task.Run(() => producer.ProduceStreaming(ServiceHarness.AlertTopic, payloads, () => _h.CommittedTotal, maxBacklog: 200, ServiceHarness.ProduceDeadline()));
             await _h.WaitAllCommittedAsync(produced, TimeSpan.FromSeconds(90), () => string.Join("; ", new[] { a, b, c }.Select(i => $"read {i?.Service.Stats.ReadCount}, partitions {i?.Service.AssignedPartitions}")));
             Assert.Equal(ServiceExit.Clean, await bLeft!);
             Assert.Equal(ServiceExit.Clean, await c!.StopAsync());

@@ -22,7 +22,7 @@ public sealed class KafkaServiceFaultTests(ITestOutputHelper output) : IDisposab
         using var producer = new AlertProducer(new Dictionary<string, string> { ["bootstrap.servers"] = _h.Cluster.BootstrapServers });
         long n = 0;
         var counted = payloads.Select(p => { onProduced?.Invoke(++n); return p; });
-        return await Task.Run(() => producer.ProduceStreaming(ServiceHarness.AlertTopic, counted, consumed, maxBacklog: 200, CancellationToken.None));
+        return await Task.Run(() => producer.ProduceStreaming(ServiceHarness.AlertTopic, counted, consumed, maxBacklog: 200, ServiceHarness.ProduceDeadline()));
     }
 
     /// <summary>

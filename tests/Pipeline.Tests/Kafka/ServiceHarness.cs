@@ -33,6 +33,10 @@ public sealed class ServiceHarness : IDisposable
 {
     public const string AlertTopic = "ztf_20261129_programid1", LabelTopic = "alerts.labels", DeadLetterTopic = "alerts.deadletter";
 
+    /// <summary>A bound for producers that wait on the service's commits (ProduceStreaming): a service that stops
+    /// committing fails the test with OperationCanceledException instead of hanging the test run.</summary>
+    public static CancellationToken ProduceDeadline() => new CancellationTokenSource(TimeSpan.FromMinutes(3)).Token;
+
     public MockCluster Cluster { get; } = new(3);
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "alerts-svc-" + Guid.NewGuid().ToString("N"));
     public string ArchiveRoot => Path.Combine(Root, "archive");

@@ -77,7 +77,7 @@ public sealed class ServiceProcessTests(ITestOutputHelper output) : IDisposable
             while (!stopPolling.IsCancellationRequested) { Volatile.Write(ref committed, GroupCommitted(probe)); await Task.Delay(200); }
         });
         using var producer = new AlertProducer(new Dictionary<string, string> { ["bootstrap.servers"] = _h.Cluster.BootstrapServers });
-        var producing = Task.Run(() => producer.ProduceStreaming(ServiceHarness.AlertTopic, alerts.Select(a => a.Bytes), () => Volatile.Read(ref committed), 200, CancellationToken.None));
+        var producing = Task.Run(() => producer.ProduceStreaming(ServiceHarness.AlertTopic, alerts.Select(a => a.Bytes), () => Volatile.Read(ref committed), 200, ServiceHarness.ProduceDeadline()));
 
         var first = StartService();
         try
