@@ -37,7 +37,7 @@ public sealed class ArchiveCrashTests(Xunit.Abstractions.ITestOutputHelper log) 
             using (var writer = AlertsProcess.Start([.. common, "--rate", "25", "--row-group-rows", "1", "--flush-interval", "1"]))
             {
                 var sw = Stopwatch.StartNew();
-                while (!(Visible().Length >= 3 && Temporaries().Any(t => new FileInfo(t).Length > 4 /* more than the PAR1 header */)))
+                while (!(Visible().Length >= 3 && Temporaries().Any(t => LengthOrZero(t) > 4 /* more than the PAR1 header */)))
                 {
                     Assert.False(writer.HasExited, "the replay ended before it could be killed mid-file:\n" + writer.Output);
                     Assert.True(sw.Elapsed < TimeSpan.FromSeconds(90), "no committed file plus written-into temporary within 90 s:\n" + writer.Output);
@@ -123,5 +123,12 @@ public sealed class ArchiveCrashTests(Xunit.Abstractions.ITestOutputHelper log) 
         using var r = cmd.ExecuteReader();
         Assert.True(r.Read());
         return (Convert.ToInt64(r.GetValue(0)), Convert.ToInt64(r.GetValue(1)));
+    }
+
+    /// <summary>The writer renames temporaries while the test polls them: a listed one may be gone a moment later.</summary>
+    private static long LengthOrZero(string path)
+    {
+        try { return new FileInfo(path).Length; }
+        catch (FileNotFoundException) { return 0; }
     }
 }
