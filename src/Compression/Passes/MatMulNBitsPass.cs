@@ -114,39 +114,13 @@ internal static class Int4BlockQuantizer
     /// GPTQ over K rows with fixed (static-group) scales: the same error propagation as <see cref="Quantizers.Gptq"/>
     /// (upper Cholesky factor of the dampened inverse Hessian of X^T X), with 4-bit block codes.
     /// </summary>
-    private static void Gptq(float[] weight, int k, int n, float[] x, int rows, double damp, byte[] codes, Func<double, int, int, int> code, Func<int, int, int, double> value)
-    {
-        var h = LinearAlgebra.Gram(x, rows, k);
-        var w = new double[k * n];
-        for (int i = 0; i < w.Length; i++) w[i] = weight[i];
-        double mean = 0;
-        for (int i = 0; i < k; i++) mean += h[i, i];
-        mean = Math.Max(mean / k, 1e-12);
-        for (int i = 0; i < k; i++)
+    private static void Gptq(float[] weight, int k, int n, float[] x, int rows, double damp, byte[] codes, Func<double, int, int, int> code, Func<int, int, int, double> value) =>
+        Quantizers.GptqRows(weight, k, n, x, rows, damp, (v, i, c) =>
         {
-            if (h[i, i] == 0) { h[i, i] = 1; for (int c = 0; c < n; c++) w[i * n + c] = 0; } // dead input
-            h[i, i] += damp * mean;
-        }
-        var l = LinearAlgebra.Cholesky(LinearAlgebra.InverseSpd(h));
-        var err = new double[n];
-        for (int i = 0; i < k; i++)
-        {
-            double d = l[i, i];
-            for (int c = 0; c < n; c++)
-            {
-                double v = w[i * n + c];
-                int q = code(v, i, c);
-                codes[i * n + c] = (byte)q;
-                err[c] = (v - value(q, i, c)) / d;
-            }
-            for (int j = i + 1; j < k; j++)
-            {
-                double u = l[j, i];
-                if (u == 0) continue;
-                for (int c = 0; c < n; c++) w[j * n + c] -= u * err[c];
-            }
-        }
-    }
+            int q = code(v, i, c);
+            codes[i * n + c] = (byte)q;
+            return value(q, i, c);
+        });
 
     /// <summary>The float weights W [K x N] that MatMulNBits computes with (for tests and error bounds).</summary>
     public static float[] Dequantize(Result q, int k, int n, int blockSize)

@@ -52,6 +52,23 @@ internal static class Quantizers
     /// </summary>
     public static sbyte[] Gptq(ReadOnlySpan<float> weight, int k, int n, float[] scales, ReadOnlySpan<float> x, int rows, double damp = 0.01, int qmax = DefaultWeightMax)
     {
+        var q = new sbyte[k * n];
+        GptqRows(weight, k, n, x, rows, damp, (v, i, c) =>
+        {
+            int qi = (int)Math.Clamp(Math.Round(v / scales[c], MidpointRounding.ToEven), -qmax, qmax);
+            q[i * n + c] = (sbyte)qi;
+            return qi * (double)scales[c];
+        });
+        return q;
+    }
+
+    /// <summary>
+    /// The GPTQ error propagation shared by every weight format: rows of W [K x N] are quantised in order by
+    /// <paramref name="quantize"/> (value, row, column) → the value the format represents (it records its own code),
+    /// and each row's error, scaled by the upper Cholesky factor of the dampened H^-1, is pushed onto the later rows.
+    /// </summary>
+    internal static void GptqRows(ReadOnlySpan<float> weight, int k, int n, ReadOnlySpan<float> x, int rows, double damp, Func<double, int, int, double> quantize)
+    {
         var h = LinearAlgebra.Gram(x, rows, k);
         var w = new double[k * n];
         for (int i = 0; i < w.Length; i++) w[i] = weight[i];
@@ -63,9 +80,7 @@ internal static class Quantizers
             if (h[i, i] == 0) { h[i, i] = 1; for (int c = 0; c < n; c++) w[i * n + c] = 0; } // dead input
             h[i, i] += damp * mean;
         }
-        var hinv = LinearAlgebra.InverseSpd(h);
-        var l = LinearAlgebra.Cholesky(hinv);       // H^-1 = L L^T, upper factor U = L^T
-        var q = new sbyte[k * n];
+        var l = LinearAlgebra.Cholesky(LinearAlgebra.InverseSpd(h)); // H^-1 = L L^T, upper factor U = L^T
         var err = new double[n];
         for (int i = 0; i < k; i++)
         {
@@ -73,9 +88,7 @@ internal static class Quantizers
             for (int c = 0; c < n; c++)
             {
                 double v = w[i * n + c];
-                int qi = (int)Math.Clamp(Math.Round(v / scales[c], MidpointRounding.ToEven), -qmax, qmax);
-                q[i * n + c] = (sbyte)qi;
-                err[c] = (v - qi * (double)scales[c]) / d;
+                err[c] = (v - quantize(v, i, c)) / d;
             }
             for (int j = i + 1; j < k; j++)
             {
@@ -84,7 +97,6 @@ internal static class Quantizers
                 for (int c = 0; c < n; c++) w[j * n + c] -= u * err[c];
             }
         }
-        return q;
     }
 
     /// <summary>uint8 asymmetric activation parameters covering [lo, hi] (extended to include 0, as ONNX requires).</summary>
