@@ -23,27 +23,8 @@ public sealed class ServiceProcessTests(ITestOutputHelper output) : IDisposable
     {
         var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = RepoPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "alerts.dll"));
-        psi.ArgumentList.Add("run");
-        foreach (var (k, v) in new Dictionary<string, string>
-                 {
-                     ["Alerts:Kafka:Topics:0"] = "^ztf_[0-9]{8}_programid1$",
-                     ["Alerts:Kafka:Consumer:bootstrap.servers"] = _h.Cluster.BootstrapServers,
-                     ["Alerts:Kafka:Consumer:group.id"] = "alerts",
-                     ["Alerts:Kafka:Consumer:session.timeout.ms"] = "6000",
-                     ["Alerts:Kafka:Consumer:heartbeat.interval.ms"] = "500",
-                     ["Alerts:Archive:Root"] = _h.ArchiveRoot,
-                     ["Alerts:Archive:WriterId"] = "proc",
-                     ["Alerts:Labels:Topic"] = ServiceHarness.LabelTopic,
-                     ["Alerts:DeadLetter:Topic"] = ServiceHarness.DeadLetterTopic,
-                     ["Alerts:Pipeline:FlushIntervalMs"] = "300",
-                     ["Alerts:Pipeline:BatchSize"] = "32",
-                     ["Alerts:Pipeline:DecodeWorkers"] = "2",
-                     ["Alerts:Pipeline:ChannelCapacity"] = "64",
-                     ["Alerts:Model:Path"] = RepoPaths.Of("models", "t2-ztf.onnx"),
-                     ["Alerts:Metrics:Port"] = "0",
-                     ["Alerts:Shutdown:TimeoutSeconds"] = "20",
-                 })
-            psi.ArgumentList.Add($"--{k}={v}");
+        foreach (var arg in _h.RunArgs("proc", new Dictionary<string, string> { ["Alerts:Shutdown:TimeoutSeconds"] = "20" }))
+            psi.ArgumentList.Add(arg);
         var p = Process.Start(psi)!;
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_logs) _logs.AppendLine(e.Data); };
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_logs) _logs.AppendLine("stderr: " + e.Data); };
