@@ -69,6 +69,15 @@ public static class GpWorkloads
         return kept;
     }
 
+    /// <summary>The light curves the service really fits: bench e2e's alerts, the main job's (ZTF and LSST) and real ZTF alerts.</summary>
+    private static List<(string Name, T2Preprocessing Preset, List<LightCurve> Curves)> ServiceWorkloads() =>
+    [
+        ("bench e2e (ZTF, 3000 alerts, seed 11)", T2Preprocessing.Ztf, BenchE2e()),
+        ("replay ZTF (300 objects, seed 42)", T2Preprocessing.Ztf, Replay(Survey.Ztf)),
+        ("replay LSST (300 objects, seed 42)", T2Preprocessing.Lsst, Replay(Survey.Lsst)),
+        ("real ZTF (../shared/data/ztf/alerts)", T2Preprocessing.Ztf, RealZtf()),
+    ];
+
     /// <summary>
     /// `Classifier.Bench gp-workload`: per workload, the distribution of points per fit, the optimiser's work, the µs per
     /// extraction, and at representative sizes where a fit's time goes (likelihood = kernel + Cholesky + solves,
@@ -77,14 +86,8 @@ public static class GpWorkloads
     public static void Report()
     {
         Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
-        var sets = new List<(string Name, T2Preprocessing Preset, List<LightCurve> Curves)>
-        {
-            ("bench e2e (ZTF, 3000 alerts, seed 11)", T2Preprocessing.Ztf, BenchE2e()),
-            ("replay ZTF (300 objects, seed 42)", T2Preprocessing.Ztf, Replay(Survey.Ztf)),
-            ("replay LSST (300 objects, seed 42)", T2Preprocessing.Lsst, Replay(Survey.Lsst)),
-            ("real ZTF (../shared/data/ztf/alerts)", T2Preprocessing.Ztf, RealZtf()),
-            ("GpBenchmarks 32 synthetic", T2Preprocessing.Ztf, BenchData.ZtfTransients(GpBenchmarks.LightCurves)),
-        };
+        var sets = ServiceWorkloads();
+        sets.Add(("GpBenchmarks 32 synthetic", T2Preprocessing.Ztf, BenchData.ZtfTransients(GpBenchmarks.LightCurves)));
         var dest = new float[100 * 6];
         Console.WriteLine("| workload | alerts | fitted | points p10 / p50 / p90 / max | mean points | mean n³ (rel. to mean n)³ | evaluations/fit | iterations/fit | µs/extraction (mean) |");
         Console.WriteLine("|---|---:|---:|---|---:|---:|---:|---:|---:|");
@@ -174,16 +177,10 @@ public static class GpWorkloads
     public static void Compare(int rounds)
     {
         Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
-        var sets = new List<(string Name, T2Preprocessing Preset, List<LightCurve> Curves)>
-        {
-            ("bench e2e (ZTF, 3000 alerts, seed 11)", T2Preprocessing.Ztf, BenchE2e()),
-            ("replay ZTF (300 objects, seed 42)", T2Preprocessing.Ztf, Replay(Survey.Ztf)),
-            ("replay LSST (300 objects, seed 42)", T2Preprocessing.Lsst, Replay(Survey.Lsst)),
-            ("real ZTF (../shared/data/ztf/alerts)", T2Preprocessing.Ztf, RealZtf()),
-            ("GpBenchmarks 32 synthetic (33 points)", T2Preprocessing.Ztf, BenchData.ZtfTransients(GpBenchmarks.LightCurves)),
-            ("synthetic 64 points ×16", T2Preprocessing.Ztf, Enumerable.Range(0, 16).Select(_ => Synthetic(64)).ToList()),
-            ("synthetic 150 points ×4", T2Preprocessing.Ztf, Enumerable.Range(0, 4).Select(_ => Synthetic(150)).ToList()),
-        };
+        var sets = ServiceWorkloads();
+        sets.Add(("GpBenchmarks 32 synthetic (33 points)", T2Preprocessing.Ztf, BenchData.ZtfTransients(GpBenchmarks.LightCurves)));
+        sets.Add(("synthetic 64 points ×16", T2Preprocessing.Ztf, Enumerable.Range(0, 16).Select(_ => Synthetic(64)).ToList()));
+        sets.Add(("synthetic 150 points ×4", T2Preprocessing.Ztf, Enumerable.Range(0, 4).Select(_ => Synthetic(150)).ToList()));
         Console.WriteLine("| workload | curves | before µs/curve | after µs/curve | before / after |");
         Console.WriteLine("|---|---:|---:|---:|---:|");
         var dest = new float[100 * 6];
