@@ -79,6 +79,8 @@ def main() -> None:
     ap.add_argument("--budget-minutes", type=float, default=12.0, help="wall-clock cap for training")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=20260101)
+    ap.add_argument("--heads", type=int, default=16, help="attention heads (d_model 32 is split among them)")
+    ap.add_argument("--ff-dim", type=int, default=128, help="feed-forward width")
     ap.add_argument("--init", help="start from this state_dict (.pt) instead of random weights (fine-tuning a shipped model)")
     ap.add_argument("--heldout-ids", help="write the held-out object ids here (one per line) for `alerts evaluate --ids`")
     a = ap.parse_args()
@@ -107,7 +109,7 @@ def main() -> None:
     print(f"{len(y)} objects, {X.shape[1]} steps, bands {channels}; train {len(tr)}, held-out {len(te)}", file=sys.stderr)
     print("class counts: " + ", ".join(f"{CLASSES[c]} {int((y == c).sum())}" for c in np.unique(y)), file=sys.stderr)
 
-    model = T2(len(channels), steps=X.shape[1], dropout=a.dropout)
+    model = T2(len(channels), steps=X.shape[1], n_heads=a.heads, ff_dim=a.ff_dim, dropout=a.dropout)
     if a.init:
         model.load_state_dict(torch.load(a.init))
         print(f"initialised from {a.init}", file=sys.stderr)
