@@ -100,7 +100,7 @@ public sealed class Compressor(CompressionOptions options, Action<string>? progr
         var rows = new List<VariantReport>();
         // The attention-layout lowering is exact (outputs equal to float rounding) and makes ORT's CPU kernels do less
         // work, so every variant gets it; names stay the recipe's. --no-attn-layout measures without it.
-        var recipes = (options.Recipes ?? Recipe.Standard()).Select(r => options.AttentionLayout ? r.WithLowering(new AttentionLayoutPass()) : r).ToList();
+        var recipes = (options.Recipes ?? Recipe.Standard(StructuredPruningPass.HeadCount(model) ?? 16)).Select(r => options.AttentionLayout ? r.WithLowering(new AttentionLayoutPass()) : r).ToList();
         if (options.Variant is not null && !recipes.Any(r => r.Name == options.Variant))
             throw new ArgumentException($"--variant '{options.Variant}' is not a known recipe; choose one of: {string.Join(", ", recipes.Select(r => r.Name))}.");
         foreach (var recipe in recipes)

@@ -78,4 +78,25 @@ public class StructuredPruningTests
     {
         Assert.Throws<ArgumentException>(() => new StructuredPruningPass(8, 64).Apply(Trained.Value, null));
     }
+    [Fact]
+    public void HeadCount_reads_the_attention_heads_from_the_graph()
+    {
+        Assert.Equal(16, StructuredPruningPass.HeadCount(Trained.Value));
+        var pruned = new StructuredPruningPass(4, 32).Apply(Trained.Value, Fixtures.Calib);
+        Assert.Equal(4, StructuredPruningPass.HeadCount(pruned));
+    }
+
+    [Theory]
+    [InlineData(16, new[] { 16, 8, 4 })]
+    [InlineData(4, new[] { 4, 2, 1 })]
+    [InlineData(1, new[] { 1 })]
+    public void Standard_recipes_keep_all_half_and_a_quarter_of_the_models_heads_each_named_once(int heads, int[] kept)
+    {
+        var names = Recipe.Standard(heads).Select(r => r.Name).ToList();
+        Assert.Equal(names.Count, names.Distinct().Count());
+        var keptHeads = names.SelectMany(n => n.Split('+')).Where(p => p.StartsWith("prune-struct-h"))
+            .Select(p => int.Parse(p["prune-struct-h".Length..p.IndexOf("-ff")])).Distinct().OrderDescending().ToArray();
+        Assert.Equal(kept, keptHeads);
+        Assert.Contains("prune-struct-h" + kept[^1] + "-ff32+int8-dynamic+int8-constants+compact", names);
+    }
 }

@@ -23,6 +23,13 @@ public sealed class StructuredPruningPass(int keepHeads, int keepNeurons, double
     private sealed record AttentionBlock(NodeProto[] QkvMatMul, string[] QkvBias, NodeProto[] QkvReshape, NodeProto OutReshape, NodeProto OMatMul, string OBias, int Heads, int HeadDim);
     private sealed record FeedForward(NodeProto Ff1MatMul, string Ff1Bias, NodeProto Relu, NodeProto Ff2MatMul, string Ff2Bias);
 
+    /// <summary>The largest attention head count among the graph's t2 attention blocks, or null when it has none.</summary>
+    public static int? HeadCount(OnnxModel model)
+    {
+        var blocks = FindAttention(model);
+        return blocks.Count == 0 ? null : blocks.Max(b => b.Heads);
+    }
+
     public OnnxModel Apply(OnnxModel source, LabelledSet? calibration)
     {
         if (calibration is null) throw new ArgumentException("structured pruning ranks and re-fits on calibration data (--data provides it).");

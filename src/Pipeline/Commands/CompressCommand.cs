@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Alerts.Compression;
+using Alerts.Compression.Onnx;
+using Alerts.Compression.Passes;
 using Spectre.Console;
 
 namespace Alerts.Pipeline.Commands;
@@ -36,7 +38,7 @@ public static class CompressCommand
             CompressionReport report;
             try
             {
-                int total = (options.Variant is null ? Recipe.Standard().Count : Recipe.Standard().Count) + 1;
+                int total = Recipe.Standard(StructuredPruningPass.HeadCount(OnnxModel.Load(options.ModelPath)) ?? 16).Count + 1;
                 report = AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                     .Start(ctx =>
                     {
