@@ -159,6 +159,7 @@ def main() -> None:
     m.update(epochs_run=epoch + 1, seconds=round(time.time() - t0, 1), train=len(tr), held_out=len(te),
              hyper_parameters=dict(vars(a), **model.config), channels=channels)
     if a.heldout_ids and held_out_objects is not None:
+        os.makedirs(os.path.dirname(os.path.abspath(a.heldout_ids)), exist_ok=True)
         with open(a.heldout_ids, "w") as f:
             f.write("\n".join(str(i) for i in held_out_objects) + "\n")
 
