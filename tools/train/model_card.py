@@ -34,6 +34,7 @@ def main():
                     help="an `alerts evaluate --json` result of another model (e.g. the previous one) on one of the sets "
                          "(full, alerts, bts), shown side by side with this model's; repeatable")
     ap.add_argument("--reproduce", help="the reproduce command shown (default: train_model.sh <survey> <objects>)")
+    ap.add_argument("--lineage", help="where the starting weights came from (shown after 'fine-tuned from <init>')")
     ap.add_argument("--note", action="append", default=[], help="extra paragraph for the comparison section (e.g. the replay figure)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
@@ -61,8 +62,9 @@ def main():
         ("- Alert-like inputs: besides each full light curve, truncated histories per object (`alerts features --alert-samples N`: the "
          "detections an alert sent at a random detection time carries, within the survey's alert history window, ZTF 30 d, Rubin 365 d), "
          "so the model sees what the service classifies. Train/held-out split by object." if m.get("alert_rows") else ""),
-        ("- Weights are ours: fine-tuned from `" + os.path.basename(hp["init"]) + "` (our session-1 model, itself trained from random "
-         "initialisation on full simulated light curves of a different simulator seed); no FINK weights were used." if hp.get("init") else
+        ("- Weights are ours: fine-tuned from `" + os.path.basename(hp["init"]) + "` (" + (a.lineage or "our session-1 model, itself trained "
+         "from random initialisation on full simulated light curves of a different simulator seed") + "); no FINK weights were used."
+         if hp.get("init") else
          "- Weights are ours: trained from random initialisation on simulated data; no FINK weights were used."),
         "",
         "## Classes",

@@ -5,6 +5,11 @@ d_model, a fixed sinusoidal positional encoding, N transformer encoder blocks (m
 residual, LayerNorm, feed-forward, residual, LayerNorm), global average pooling over time, and a dense layer
 to the 14 t2 classes followed by softmax.
 
+The class defaults are FINK's shape (d_model 32, 16 heads of width 2, feed-forward 128). The shipped models use 4 heads
+of width 8 (train_t2.py --heads): the [heads, 100, 100] score tensor, and its 100 exps per score row, dominate CPU
+inference. Fine-tuned from the 16-head weights (q/k/v/o keep their shapes), the 4-head models reached a better held-out
+loss; they also trained for more epochs, so that is not a head-count ablation (models/t2-ztf.md).
+
 Attention is written out with separate q/k/v/o projections instead of nn.MultiheadAttention so that the
 exported ONNX graph is plain MatMul/Add/Reshape/Transpose/Softmax: the compression stage (src/Compression)
 recognises heads and feed-forward neurons in it and prunes them structurally.

@@ -10,6 +10,9 @@ survey=${1:?usage: train_model.sh ztf|lsst [objects] [workdir]}
 objects=${2:-6000}
 work=${3:-/tmp/alerts-train-$survey}
 budget=${BUDGET_MINUTES:-12}   # wall-clock cap on training (2 shared cores)
+# Debian's python3-torch calls the generic libblas.so.3; with the reference BLAS behind it an epoch is ~4x slower than
+# with OpenBLAS (apt-get install libopenblas0-pthread switches the alternative). OPENBLAS_NUM_THREADS keeps it to THREADS.
+export OPENBLAS_NUM_THREADS=${THREADS:-2}
 mkdir -p "$work" models
 [ -n "${NO_BUILD:-}" ] || dotnet build -c Release src/Pipeline -v q -nologo >/dev/null
 alerts() { dotnet src/Pipeline/bin/Release/net10.0/alerts.dll "$@"; }
@@ -22,7 +25,8 @@ alerts features --survey "$survey" --lightcurves "$work/sim/lightcurves.csv" --l
   --alert-samples "${ALERT_SAMPLES:-4}" --sample-seed "${SEED:-7}"
 # INIT=models/t2-<survey>.pt fine-tunes the shipped model instead of starting from random weights.
 /usr/bin/python3 tools/train/train_t2.py --features "$work/features.npz" --out "models/t2-$survey" ${INIT:+--init "$INIT"} \
-  --heldout-ids "$work/heldout.txt" --budget-minutes "$budget" --threads "${THREADS:-2}" 2> "$work/train.log"
+  --heldout-ids "$work/heldout.txt" --budget-minutes "$budget" --threads "${THREADS:-2}" \
+  ${HEADS:+--heads "$HEADS"} ${EPOCHS:+--epochs "$EPOCHS"} 2> "$work/train.log"
 # Alert-level held-out metrics: other alert times (seed + 1000) of the held-out objects, truncated histories only.
 alerts evaluate --survey "$survey" --model "models/t2-$survey.onnx" --lightcurves "$work/sim/lightcurves.csv" \
   --labels "$work/sim/labels.csv" --ids "$work/heldout.txt" --alert-samples 4 --no-full --sample-seed "$(( ${SEED:-7} + 1000 ))" --json > "$work/eval-sim-alerts.json"
