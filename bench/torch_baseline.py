@@ -11,14 +11,13 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "train"))
-from t2_model import T2  # noqa: E402
+from t2_model import load_trained  # noqa: E402
 
 
 def main():
     state, bands = sys.argv[1], int(sys.argv[2])
     torch.set_num_threads(1)
-    model = T2(bands)
-    model.load_state_dict(torch.load(state))
+    model = load_trained(state, bands)   # the head count from the .pt's metrics.json: same weights, same graph
     model.eval()
     print("ready", flush=True)
     for line in sys.stdin:

@@ -12,7 +12,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from t2_model import T2, export_onnx  # noqa: E402
+from t2_model import T2, export_onnx  # noqa: E402, load_trained
 
 
 def add_metadata(path: str, preset: str, bands) -> None:
@@ -35,9 +35,7 @@ def main() -> None:
     a = ap.parse_args()
     bands = a.bands.split(",")
     torch.manual_seed(a.seed)
-    model = T2(len(bands))
-    if a.checkpoint:
-        model.load_state_dict(torch.load(a.checkpoint))
+    model = load_trained(a.checkpoint, len(bands)) if a.checkpoint else T2(len(bands))
     model.eval()
     # Round the inputs to what the JSON keeps, so PyTorch sees exactly what the C# test feeds ONNX Runtime.
     x = torch.round(torch.randn(a.samples, 100, len(bands)) * 1e6) / 1e6

@@ -17,7 +17,9 @@ recognises heads and feed-forward neurons in it and prunes them structurally.
 Input:  "input"          float32 [batch, steps, bands]   (GP means on the time grid, robust-scaled)
 Output: "probabilities"  float32 [batch, 14]             (softmax, FINK T2_COLS class order)
 """
+import json
 import math
+import os
 
 import torch
 from torch import nn
@@ -97,6 +99,20 @@ class T2(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.logits(x), dim=-1)
+
+
+def load_trained(state_path: str, n_bands: int) -> T2:
+    """Loads a trained state_dict with the shape it was trained with. The head count is not in the state_dict (a 4-head
+    and a 16-head model have the same tensors, so the wrong one would load silently and compute something else): it
+    comes from the `<stem>.metrics.json` train_t2.py writes beside the .pt, else FINK's 16."""
+    cfg = {}
+    metrics = os.path.splitext(state_path)[0] + ".metrics.json"
+    if os.path.exists(metrics):
+        hp = json.load(open(metrics)).get("hyper_parameters", {})
+        cfg = {k: hp[k] for k in ("d_model", "n_heads", "ff_dim", "n_blocks") if k in hp}
+    model = T2(n_bands, **cfg)
+    model.load_state_dict(torch.load(state_path))
+    return model
 
 
 def export_onnx(model: T2, path: str, opset: int = 17) -> None:
