@@ -12,7 +12,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from t2_model import T2, export_onnx  # noqa: E402, load_trained
+from t2_model import T2, export_onnx, load_trained  # noqa: E402
 
 
 def add_metadata(path: str, preset: str, bands) -> None:
