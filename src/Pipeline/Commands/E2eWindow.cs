@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using Alerts.Pipeline.Processing;
+
+namespace Alerts.Pipeline.Commands;
+
+/// <summary>
+/// The process's counters at one moment of a bench run: wall clock, process CPU, managed allocation, GC pauses and
+/// collections, CPU per OS thread (Linux /proc/self/task) and the pipeline's stage totals. Two snapshots make a
+/// <see cref="E2eWindow"/>.
+/// </summary>
+public sealed record ProcessSnapshot(long Timestamp, long Alerts, TimeSpan ProcessCpu, long AllocatedBytes, TimeSpan GcPause,
+    int Gen0, int Gen1, int Gen2, IReadOnlyDictionary<int, (string Name, long Ticks)> Threads, IReadOnlyDictionary<string, StageTotals> Stages)
+{
+    public static ProcessSnapshot Take(long alerts, IReadOnlyDictionary<string, StageTotals> stages)
+    {
+        using var self = Process.GetCurrentProcess();
+        return new ProcessSnapshot(Stopwatch.GetTimestamp(), alerts, self.TotalProcessorTime, GC.GetTotalAllocatedBytes(false), GC.GetTotalPauseDuration(),
+            GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), ThreadTicks(), stages);
+    }
+
+    /// <summary>utime + stime (clock ticks) of every thread of this process, by thread id; empty where /proc is missing.</summary>
+    public static IReadOnlyDictionary<int, (string Name, long Ticks)> ThreadTicks()
+    {
+        var result = new Dictionary<int, (string, long)>();
+        if (!Directory.Exists("/proc/self/task")) return result;
+        foreach (var dir in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            try
+            {
+                if (ParseStat(File.ReadAllText(Path.Combine(dir, "stat"))) is { } t && int.TryParse(Path.GetFileName(dir), out int tid)) result[tid] = t;
+            }
+            catch (IOException) { } // the thread ended meanwhile
+            catch (UnauthorizedAccessException) { }
+        }
+        return result;
+    }
+
+    /// <summary>Name and utime + stime of one /proc/[pid]/task/[tid]/stat line (the name may hold spaces and parentheses).</summary>
+    public static (string Name, long Ticks)? ParseStat(string stat)
+    {
+        int open = stat.IndexOf('('), close = stat.LastIndexOf(')');
+        if (open < 0 || close < open) return null;
+        var fields = stat[(close + 2)..].Split(' ');
+        // After "(name) " field 0 is the state (stat field 3); utime and stime are stat fields 14 and 15.
+        if (fields.Length < 13 || !long.TryParse(fields[11], out long utime) || !long.TryParse(fields[12], out long stime)) return null;
+        return (stat[(open + 1)..close], utime + stime);
+    }
+}
+
+/// <summary>What happened between two <see cref="ProcessSnapshot"/>s: the steady part of a bench run.</summary>
+public sealed record E2eWindow(ProcessSnapshot From, ProcessSnapshot To)
+{
+    /// <summary>USER_HZ: /proc reports thread CPU in these ticks (100 on every Linux build .NET runs on).</summary>
+    private const double TicksPerSecond = 100;
+
+    public double Seconds => Stopwatch.GetElapsedTime(From.Timestamp, To.Timestamp).TotalSeconds;
+    public long Alerts => To.Alerts - From.Alerts;
+    public double Rate => Alerts / Seconds;
+    public double CpuSeconds => (To.ProcessCpu - From.ProcessCpu).TotalSeconds;
+    public double Cores => CpuSeconds / Seconds;
+    public double CpuUsPerAlert => 1e6 * CpuSeconds / Alerts;
+    public double AllocatedBytesPerAlert => (To.AllocatedBytes - From.AllocatedBytes) / (double)Alerts;
+    public double GcPauseSeconds => (To.GcPause - From.GcPause).TotalSeconds;
+    public (int Gen0, int Gen1, int Gen2) Collections => (To.Gen0 - From.Gen0, To.Gen1 - From.Gen1, To.Gen2 - From.Gen2);
+
+    /// <summary>
+    /// CPU seconds per thread group over the window. librdkafka's mock brokers all run on the "rdk:mock" thread, which a
+    /// real deployment does not have in the service's process; the clients' broker threads are "rdk:broker*".
+    /// </summary>
+    public IReadOnlyList<(string Group, int Threads, double CpuSeconds, double BusiestThreadCores)> ThreadGroups()
+    {
+        var groups = new Dictionary<string, (int Threads, double Cpu, double Max)>();
+        foreach (var (tid, (name, ticks)) in To.Threads)
+        {
+            long before = From.Threads.TryGetValue(tid, out var f) && f.Name == name ? f.Ticks : 0;
+            double cpu = (ticks - before) / TicksPerSecond;
+            var g = GroupOf(name);
+            var acc = groups.GetValueOrDefault(g);
+            groups[g] = (acc.Threads + (cpu > 0 ? 1 : 0), acc.Cpu + cpu, Math.Max(acc.Max, cpu / Seconds));
+        }
+        return groups.Where(kv => kv.Value.Cpu > 0).OrderByDescending(kv => kv.Value.Cpu)
+            .Select(kv => (kv.Key, kv.Value.Threads, kv.Value.Cpu, kv.Value.Max)).ToList();
+    }
+
+    /// <summary>Process CPU minus the mock cluster's broker thread: what the service itself would use against real brokers.</summary>
+    public double ServiceCpuSeconds => CpuSeconds - ThreadGroups().Where(g => g.Group == MockBrokerThread).Sum(g => g.CpuSeconds);
+
+    public const string MockBrokerThread = "rdk:mock";
+
+    /// <summary>Thread names without their numbers ("rdk:broker3" → "rdk:broker", ".NET TP Worker" stays).</summary>
+    public static string GroupOf(string threadName) => threadName.StartsWith("rdk:", StringComparison.Ordinal)
+        ? threadName.TrimEnd('0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
+        : threadName;
+
+    /// <summary>Stage totals accumulated inside the window.</summary>
+    public IReadOnlyDictionary<string, StageTotals> Stages => To.Stages.ToDictionary(kv => kv.Key, kv =>
+    {
+        var s = kv.Value;
+        if (!From.Stages.TryGetValue(kv.Key, out var f)) return s;
+        return new StageTotals(s.Calls - f.Calls, s.Items - f.Items, s.Wall - f.Wall, s.Cpu - f.Cpu, s.CpuCalls - f.CpuCalls);
+    });
+}
