@@ -87,6 +87,12 @@ public sealed record E2eWindow(ProcessSnapshot From, ProcessSnapshot To)
 
     public const string MockBrokerThread = "rdk:mock";
 
+    /// <summary><see cref="ServiceCpuSeconds"/> without the tiered-compilation thread: the service after its JIT warm-up.</summary>
+    public double SteadyServiceCpuSeconds => ServiceCpuSeconds - ThreadGroups().Where(g => g.Group == TieredJitThread).Sum(g => g.CpuSeconds);
+
+    /// <summary>The runtime's background tiered-compilation thread (its name is cut to 15 characters by the kernel).</summary>
+    public const string TieredJitThread = ".NET Tiered Com";
+
     /// <summary>Thread names without their numbers ("rdk:broker3" → "rdk:broker", ".NET TP Worker" stays).</summary>
     public static string GroupOf(string threadName) => threadName.StartsWith("rdk:", StringComparison.Ordinal)
         ? threadName.TrimEnd('0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
