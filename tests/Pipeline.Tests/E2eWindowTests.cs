@@ -16,9 +16,10 @@ public sealed class E2eWindowTests
     [Fact]
     public void This_process_lists_its_threads_with_cpu_on_linux()
     {
-        var threads = ProcessSnapshot.ThreadTicks();
+        var threads = ProcessSnapshot.ReadThreads();
         if (!OperatingSystem.IsLinux()) { Assert.Empty(threads); return; }
-        Assert.Contains(threads.Values, t => t.Ticks >= 0 && t.Name.Length > 0);
+        Assert.Contains(threads.Values, t => t.CpuTicks >= 0 && t.Name.Length > 0);
+        Assert.All(threads.Values, t => Assert.True(t.WaitForCoreNs >= -1));
         Assert.True(threads.ContainsKey(Environment.ProcessId)); // the main thread's id is the process id
     }
 

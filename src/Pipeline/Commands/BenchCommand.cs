@@ -248,6 +248,11 @@ public static class BenchCommand
         // inside Classify but off CPU.
         Row("steady: classify loops inside Classify (wall) / on CPU while inside", r => Steady(r, w => w.Stages.TryGetValue("classify", out var c)
             ? $"{c.Wall.TotalSeconds / (w.Seconds * r.ClassifyLoops):P0} of {r.ClassifyLoops} × window / {c.CpuFraction:P0}" : "–"));
+        Row("steady: thread time runnable but waiting for a core (all threads) / per core-second of the window", r => Steady(r, w =>
+        {
+            double wait = w.ThreadGroups().Sum(g => g.WaitForCoreSeconds);
+            return $"{wait:N2} s / {wait / (w.Seconds * Environment.ProcessorCount):N2}";
+        }));
         Row("steady: managed allocation per alert", r => Steady(r, w => $"{w.AllocatedBytesPerAlert / 1024:N1} KiB"));
         Row("steady: GC pauses (all threads stopped) / collections gen0, gen1, gen2", r => Steady(r, w => $"{1000 * w.GcPauseSeconds:N0} ms = {w.GcPauseSeconds / w.Seconds:P1} of wall / {w.Collections.Gen0}, {w.Collections.Gen1}, {w.Collections.Gen2}"));
         Row("latency read → sinks p50 / p99 (sustained, queueing included)", r => $"{r.P50Ms:N0} / {r.P99Ms:N0} ms");
@@ -271,9 +276,11 @@ public static class BenchCommand
             AnsiConsole.Write(MockClusterRun.StageTable($"per stage, steady window — {r.Config.Name} (CPU = thread CPU of the stage's own thread)", w.Stages));
             var threads = new Table().Title(Markup.Escape($"CPU by thread, steady window ({w.Seconds:N2} s) — {r.Config.Name} (/proc/self/task; rdk:mock = the mock brokers, not the service)"))
                 .AddColumn("threads").AddColumn(new TableColumn("busy").RightAligned()).AddColumn(new TableColumn("CPU").RightAligned())
-                .AddColumn(new TableColumn("cores").RightAligned()).AddColumn(new TableColumn("busiest thread").RightAligned()).AddColumn(new TableColumn("per alert").RightAligned());
+                .AddColumn(new TableColumn("cores").RightAligned()).AddColumn(new TableColumn("busiest thread").RightAligned()).AddColumn(new TableColumn("per alert").RightAligned())
+                .AddColumn(new TableColumn("runnable, waiting for a core").RightAligned());
             foreach (var g in w.ThreadGroups())
-                threads.AddRow(Markup.Escape(g.Group), $"{g.Threads}", $"{g.CpuSeconds:N2} s", $"{g.CpuSeconds / w.Seconds:N2}", $"{g.BusiestThreadCores:P0}", $"{1e6 * g.CpuSeconds / w.Alerts:N0} µs");
+                threads.AddRow(Markup.Escape(g.Group), $"{g.Threads}", $"{g.CpuSeconds:N2} s", $"{g.CpuSeconds / w.Seconds:N2}", $"{g.BusiestThreadCores:P0}", $"{1e6 * g.CpuSeconds / w.Alerts:N0} µs",
+                    $"{g.WaitForCoreSeconds:N2} s");
             AnsiConsole.Write(threads);
         }
     }

@@ -9,25 +9,33 @@ namespace Alerts.Pipeline.Commands;
 /// <see cref="E2eWindow"/>.
 /// </summary>
 public sealed record ProcessSnapshot(long Timestamp, long Alerts, TimeSpan ProcessCpu, long AllocatedBytes, TimeSpan GcPause,
-    int Gen0, int Gen1, int Gen2, IReadOnlyDictionary<int, (string Name, long Ticks)> Threads, IReadOnlyDictionary<string, StageTotals> Stages)
+    int Gen0, int Gen1, int Gen2, IReadOnlyDictionary<int, ThreadSample> Threads, IReadOnlyDictionary<string, StageTotals> Stages)
 {
     public static ProcessSnapshot Take(long alerts, IReadOnlyDictionary<string, StageTotals> stages)
     {
         using var self = Process.GetCurrentProcess();
         return new ProcessSnapshot(Stopwatch.GetTimestamp(), alerts, self.TotalProcessorTime, GC.GetTotalAllocatedBytes(false), GC.GetTotalPauseDuration(),
-            GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), ThreadTicks(), stages);
+            GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), ReadThreads(), stages);
     }
 
-    /// <summary>utime + stime (clock ticks) of every thread of this process, by thread id; empty where /proc is missing.</summary>
-    public static IReadOnlyDictionary<int, (string Name, long Ticks)> ThreadTicks()
+    /// <summary>
+    /// Every thread of this process, by thread id: name, utime + stime (clock ticks) from /proc/self/task/*/stat, and
+    /// from .../schedstat the time it was runnable but waiting for a core (-1 where the kernel does not report it).
+    /// Empty where /proc is missing.
+    /// </summary>
+    public static IReadOnlyDictionary<int, ThreadSample> ReadThreads()
     {
-        var result = new Dictionary<int, (string, long)>();
+        var result = new Dictionary<int, ThreadSample>();
         if (!Directory.Exists("/proc/self/task")) return result;
         foreach (var dir in Directory.EnumerateDirectories("/proc/self/task"))
         {
             try
             {
-                if (ParseStat(File.ReadAllText(Path.Combine(dir, "stat"))) is { } t && int.TryParse(Path.GetFileName(dir), out int tid)) result[tid] = t;
+                if (ParseStat(File.ReadAllText(Path.Combine(dir, "stat"))) is not { } t || !int.TryParse(Path.GetFileName(dir), out int tid)) continue;
+                long waitNs = -1;
+                var sched = File.ReadAllText(Path.Combine(dir, "schedstat")).Split(' ');
+                if (sched.Length >= 2 && long.TryParse(sched[1], out long w)) waitNs = w;
+                result[tid] = new ThreadSample(t.Name, t.Ticks, waitNs);
             }
             catch (IOException) { } // the thread ended meanwhile
             catch (UnauthorizedAccessException) { }
@@ -46,6 +54,9 @@ public sealed record ProcessSnapshot(long Timestamp, long Alerts, TimeSpan Proce
         return (stat[(open + 1)..close], utime + stime);
     }
 }
+
+/// <summary>One thread at one moment: CPU used (clock ticks) and time spent runnable but waiting for a core (ns, -1 = unknown).</summary>
+public readonly record struct ThreadSample(string Name, long CpuTicks, long WaitForCoreNs);
 
 /// <summary>What happened between two <see cref="ProcessSnapshot"/>s: the steady part of a bench run.</summary>
 public sealed record E2eWindow(ProcessSnapshot From, ProcessSnapshot To)
@@ -67,20 +78,28 @@ public sealed record E2eWindow(ProcessSnapshot From, ProcessSnapshot To)
     /// CPU seconds per thread group over the window. librdkafka's mock brokers all run on the "rdk:mock" thread, which a
     /// real deployment does not have in the service's process; the clients' broker threads are "rdk:broker*".
     /// </summary>
-    public IReadOnlyList<(string Group, int Threads, double CpuSeconds, double BusiestThreadCores)> ThreadGroups()
+    public IReadOnlyList<ThreadGroup> ThreadGroups()
     {
-        var groups = new Dictionary<string, (int Threads, double Cpu, double Max)>();
-        foreach (var (tid, (name, ticks)) in To.Threads)
+        var groups = new Dictionary<string, (int Threads, double Cpu, double Max, double Wait)>();
+        foreach (var (tid, t) in To.Threads)
         {
-            long before = From.Threads.TryGetValue(tid, out var f) && f.Name == name ? f.Ticks : 0;
-            double cpu = (ticks - before) / TicksPerSecond;
-            var g = GroupOf(name);
+            bool same = From.Threads.TryGetValue(tid, out var f) && f.Name == t.Name;
+            double cpu = (t.CpuTicks - (same ? f.CpuTicks : 0)) / TicksPerSecond;
+            double wait = t.WaitForCoreNs < 0 ? 0 : (t.WaitForCoreNs - (same && f.WaitForCoreNs >= 0 ? f.WaitForCoreNs : 0)) / 1e9;
+            var g = GroupOf(t.Name);
             var acc = groups.GetValueOrDefault(g);
-            groups[g] = (acc.Threads + (cpu > 0 ? 1 : 0), acc.Cpu + cpu, Math.Max(acc.Max, cpu / Seconds));
+            groups[g] = (acc.Threads + (cpu > 0 ? 1 : 0), acc.Cpu + cpu, Math.Max(acc.Max, cpu / Seconds), acc.Wait + wait);
         }
         return groups.Where(kv => kv.Value.Cpu > 0).OrderByDescending(kv => kv.Value.Cpu)
-            .Select(kv => (kv.Key, kv.Value.Threads, kv.Value.Cpu, kv.Value.Max)).ToList();
+            .Select(kv => new ThreadGroup(kv.Key, kv.Value.Threads, kv.Value.Cpu, kv.Value.Max, kv.Value.Wait)).ToList();
     }
+
+    /// <summary>
+    /// CPU seconds of one thread group over the window; WaitForCoreSeconds is how long its threads were runnable with
+    /// no core free (the machine's other work, or our own threads outnumbering the cores) — as opposed to blocked on a
+    /// lock, a channel or I/O, which is neither.
+    /// </summary>
+    public sealed record ThreadGroup(string Group, int Threads, double CpuSeconds, double BusiestThreadCores, double WaitForCoreSeconds);
 
     /// <summary>Process CPU minus the mock cluster's broker thread: what the service itself would use against real brokers.</summary>
     public double ServiceCpuSeconds => CpuSeconds - ThreadGroups().Where(g => g.Group == MockBrokerThread).Sum(g => g.CpuSeconds);
