@@ -118,7 +118,6 @@ public sealed class AlertPipeline
             FullMode = BoundedChannelFullMode.Wait,
         });
         ClassifyLoops = classifyLoops;
-        EnsureThreadPoolMinimum(classifyLoops + _options.DecodeWorkers + ThreadPoolHelpers);
 
         Stats.Start();
         using var flushCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -177,26 +176,6 @@ public sealed class AlertPipeline
         // Final flush: everything that reached the sinks becomes durable before we return.
         await FlushAllAsync(CancellationToken.None).ConfigureAwait(false);
         Stats.Stop();
-    }
-
-    /// <summary>Pool threads the pipeline needs besides its decode workers and classify loops: reader, sink writer,
-    /// flusher, and a caller's tasks (the Kafka service's commit loop).</summary>
-    private const int ThreadPoolHelpers = 4;
-
-    /// <summary>
-    /// Raises the thread pool's minimum worker threads to <paramref name="threads"/> (never lowers it).
-    /// Why: each classify loop holds a pool thread for the tens of ms a GP + t2 batch takes, and the sinks' flush and the
-    /// Kafka commit block one too. With the default minimum (one per core) the decode, reader and sink continuations then
-    /// queued until the pool's starvation logic added threads (~2 per second). bench e2e, session 4, same binary back to
-    /// back at load 1-2.5: classify loops inside Classify 74-77 % of the steady window (waiting for decoded alerts the
-    /// rest), 1.63 of 2 cores; with a minimum of 8 threads 96-98 %, 1.97 cores. (Moving the classify calls to threads of
-    /// their own instead did worse, 56-73 %: each batch then needs a pool thread to get a core between two batches.)
-    /// Threads above the core count cost nothing while idle: the OS, not the pool's queue, then shares the cores.
-    /// </summary>
-    public static void EnsureThreadPoolMinimum(int threads)
-    {
-        ThreadPool.GetMinThreads(out int workers, out int io);
-        if (workers < threads) ThreadPool.SetMinThreads(threads, io);
     }
 
     private async Task DecodeLoopAsync(ChannelReader<RawAlert> input, ChannelWriter<DecodedAlert> output, CancellationToken ct)
