@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Alerts.Core;
 using Alerts.Ingest.Avro;
 using Alerts.Ingest.Decoding;
@@ -39,8 +40,19 @@ public sealed class AlertPipelineTests : IDisposable
         using var disposeModels = (IDisposable)classifier;
         var archive = new ParquetArchiveSink(new ParquetArchiveOptions { Root = Path.Combine(_dir, "archive"), WriterId = "test" });
         var deadLetters = new FolderDeadLetterSink(Path.Combine(_dir, "dead"));
+        // The service hands released payloads back to the Kafka source for reuse. Scribbling over each one as it is
+        // released proves nothing reads an alert's bytes afterwards: the archive and the dead-letter files stay exact.
+        var released = new List<SourcePosition>();
         var pipeline = new AlertPipeline(() => new AlertDecoder(registry), classifier, [archive], deadLetters,
-            new PipelineOptions { DecodeWorkers = 2, BatchSize = 16, ChannelCapacity = 8, FlushInterval = TimeSpan.FromMilliseconds(200), ClassifyWorkers = classifyWorkers, SinkQueueBatches = sinkQueueBatches });
+            new PipelineOptions
+            {
+                DecodeWorkers = 2, BatchSize = 16, ChannelCapacity = 8, FlushInterval = TimeSpan.FromMilliseconds(200), ClassifyWorkers = classifyWorkers, SinkQueueBatches = sinkQueueBatches,
+                ReleasePayload = r =>
+                {
+                    lock (released) released.Add(r.Position);
+                    MemoryMarshal.AsMemory(r.Payload).Span.Fill(0xEE);
+                },
+            });
         var durable = new List<SourcePosition>();
         pipeline.PositionsDurable += batch => { lock (durable) durable.AddRange(batch); };
         var received = new List<SourcePosition>();
@@ -66,6 +78,13 @@ public sealed class AlertPipelineTests : IDisposable
         Assert.True(missing.Count == 0, "not durable: " + string.Join(", ", missing.Take(5)) + $" received {received.Count} distinct {read.Count} durable {durable.Count} distinct {durable.Distinct().Count()}");
         Assert.Equal(stats.ReadCount, durable.Count);
         Assert.Equal(durable.Count, durable.Distinct().Count());
+
+        // Every alert's bytes released exactly once, and none before its dead letter was written.
+        Assert.Equal(stats.ReadCount, released.Count);
+        Assert.True(read.SetEquals(released), "released positions differ from the read ones");
+        var deadLetterFiles = Directory.GetFiles(Path.Combine(_dir, "dead"), "*.bin", SearchOption.AllDirectories);
+        Assert.Equal(input.GarbageCount, deadLetterFiles.Length);
+        Assert.All(deadLetterFiles, f => { var b = File.ReadAllBytes(f); Assert.Equal(200, b.Length); Assert.Equal(0x7F, b[0]); });
 
         // Parquet holds every decoded alert exactly once, with the model's probabilities.
         var ids = await ReadAlertIds(Path.Combine(_dir, "archive"));

@@ -30,7 +30,7 @@ public sealed record KafkaSourceOptions
 public sealed class KafkaAlertSource : IAlertSource, IDisposable
 {
     private readonly KafkaSourceOptions _options;
-    private readonly IConsumer<byte[]?, byte[]> _consumer;
+    private readonly IConsumer<byte[]?, ArraySegment<byte>> _consumer;
     // Assignment epoch per partition, bumped (under _epochLock) on every assign, revoke and loss. A message carries the
     // epoch of its partition when it was consumed; one that reaches ReadAsync after its partition changed hands is
     // stale (its offset will be re-read by whoever owns the partition now) and is dropped instead of handed out.
@@ -47,7 +47,8 @@ public sealed class KafkaAlertSource : IAlertSource, IDisposable
             EnableAutoOffsetStore = false,
         };
         config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
-        var builder = new ConsumerBuilder<byte[]?, byte[]>(config)
+        var builder = new ConsumerBuilder<byte[]?, ArraySegment<byte>>(config)
+            .SetValueDeserializer(new PooledPayloadDeserializer(Payloads))
             .SetPartitionsAssignedHandler((_, parts) => { BumpEpochs(parts); PartitionsAssigned?.Invoke(parts); })
             .SetPartitionsRevokedHandler((_, parts) =>
             {
@@ -69,6 +70,15 @@ public sealed class KafkaAlertSource : IAlertSource, IDisposable
 
     public string Description => "kafka " + string.Join(",", _options.Topics);
 
+    /// <summary>Where consumed message values live (see <see cref="Release"/>).</summary>
+    public PayloadPool Payloads { get; } = new();
+
+    /// <summary>
+    /// Hands an alert's bytes back for reuse once nothing reads them any more (decoded and classified, or written as a
+    /// dead letter by a sink that copied them). At most once per alert; an alert never released is simply collected.
+    /// </summary>
+    public void Release(RawAlert alert) => Payloads.Return(alert.Payload);
+
     // Both rebalance protocols: with eager assignors (range, roundrobin) each event carries the whole assignment; with
     // partition.assignment.strategy=cooperative-sticky it carries only the delta (Confluent.Kafka then calls
     // IncrementalAssign/IncrementalUnassign after the handler), and partitions that stay are never revoked. The epochs
@@ -85,7 +95,7 @@ public sealed class KafkaAlertSource : IAlertSource, IDisposable
 
     public event Action<Error>? Error;
 
-    public IConsumer<byte[]?, byte[]> Consumer => _consumer;
+    public IConsumer<byte[]?, ArraySegment<byte>> Consumer => _consumer;
 
     /// <summary>
     /// Called for each message, in consumption order per partition, just before it is handed out, under the same lock
@@ -144,6 +154,7 @@ public sealed class KafkaAlertSource : IAlertSource, IDisposable
                 if (!admitted && _epochs.GetValueOrDefault((p.Origin, p.Partition)) != epoch) Interlocked.Increment(ref _staleDropped);
             }
             if (admitted) yield return alert;
+            else Release(alert); // never handed out
         }
     }
 
@@ -157,7 +168,7 @@ public sealed class KafkaAlertSource : IAlertSource, IDisposable
             _consumer.Subscribe(_options.Topics);
             while (!ct.IsCancellationRequested)
             {
-                ConsumeResult<byte[]?, byte[]>? result;
+                ConsumeResult<byte[]?, ArraySegment<byte>>? result;
                 try
                 {
                     result = _consumer.Consume(ct);
@@ -169,7 +180,7 @@ public sealed class KafkaAlertSource : IAlertSource, IDisposable
                 }
                 if (result is null || result.IsPartitionEOF) continue;
                 var raw = new RawAlert(
-                    result.Message.Value ?? [],
+                    result.Message.Value.AsMemory(),
                     SourcePosition.Kafka(result.Topic, result.Partition.Value, result.Offset.Value),
                     DateTimeOffset.UtcNow,
                     result.Message.Timestamp.Type == TimestampType.NotAvailable ? null : new DateTimeOffset(result.Message.Timestamp.UtcDateTime));
@@ -198,4 +209,16 @@ public sealed class KafkaAlertSource : IAlertSource, IDisposable
     public void Close() => _consumer.Close();
 
     public void Dispose() => _consumer.Dispose();
+}
+
+/// <summary>Copies each message value out of librdkafka's buffer into an array from a <see cref="PayloadPool"/>.</summary>
+internal sealed class PooledPayloadDeserializer(PayloadPool pool) : IDeserializer<ArraySegment<byte>>
+{
+    public ArraySegment<byte> Deserialize(ReadOnlySpan<byte> data, bool isNull, SerializationContext context)
+    {
+        if (isNull) return ArraySegment<byte>.Empty;
+        var bytes = pool.Rent(data.Length);
+        data.CopyTo(bytes.AsSpan());
+        return bytes;
+    }
 }

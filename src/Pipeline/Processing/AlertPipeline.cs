@@ -31,6 +31,12 @@ public sealed record PipelineOptions
     /// 0 writes each batch to the sinks on the classify loop itself (the pre-issue-8 behaviour, kept for comparison:
     /// every flush then stalls classification).</summary>
     public int SinkQueueBatches { get; init; } = 8;
+
+    /// <summary>Called once per alert when the pipeline no longer reads its bytes: after its micro-batch was classified
+    /// (results hold no reference to the bytes), or after its dead letter was written and reported. The Kafka service
+    /// passes <c>KafkaAlertSource.Release</c> so the payload arrays are reused. Only for dead-letter sinks that copy or
+    /// write the bytes inside WriteAsync (both of ours do). Null: the bytes are left to the GC.</summary>
+    public Action<RawAlert>? ReleasePayload { get; init; }
 }
 
 /// <summary>
@@ -213,6 +219,7 @@ public sealed class AlertPipeline
             await _deadLetters.WriteAsync(deadLetter, ct).ConfigureAwait(false);
         DeadLettered?.Invoke(deadLetter);
         MarkWritten(deadLetter.Source.Position);
+        _options.ReleasePayload?.Invoke(deadLetter.Source);
     }
 
     /// <summary>Classify loops running in the current (or last) run: 1, or the pool's size with a <see cref="ClassifierPool"/>.</summary>
@@ -243,6 +250,8 @@ public sealed class AlertPipeline
             }
             if (batch.Count == 0) continue;
             var (results, error) = ClassifyBatch(batch);
+            if (results is not null && _options.ReleasePayload is { } release)
+                foreach (var a in batch) release(a.Source);
             if (results is not null && _options.SinkQueueBatches <= 0)
             {
                 await WriteToSinksAsync(results, ct).ConfigureAwait(false);

@@ -195,6 +195,7 @@ public sealed class KafkaAlertService
             FlushInterval = TimeSpan.FromMilliseconds(_s.FlushIntervalMs),
             ClassifyWorkers = _s.ClassifyWorkers,
             SinkQueueBatches = _s.SinkQueueBatches,
+            ReleasePayload = source.Release, // both dead-letter sinks copy or write the bytes inside WriteAsync
         });
         var pipeline = _pipeline;
         _metrics.Observe(pipeline, "kafka");
