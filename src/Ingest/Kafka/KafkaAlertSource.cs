@@ -123,12 +123,33 @@ public sealed class KafkaAlertSource : IAlertSource, IDisposable
         lock (_epochLock) return _epochs.GetValueOrDefault((topic, partition));
     }
 
-    /// <summary>Commits offsets (the next offset to read, per partition). Thread-safe in librdkafka.</summary>
+    /// <summary>
+    /// Commits offsets (the next offset to read, per partition). Serialised with <see cref="Close"/> and
+    /// <see cref="Dispose"/>; after Dispose it throws ObjectDisposedException instead of touching a freed handle.
+    /// </summary>
     public void Commit(IEnumerable<TopicPartitionOffset> offsets)
     {
         var list = offsets.ToList();
-        if (list.Count > 0) _consumer.Commit(list);
+        if (list.Count == 0) return;
+        lock (_handleLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _consumer.Commit(list);
+        }
     }
+
+    // The native consumer must not be destroyed while another thread is inside one of its calls: librdkafka frees the
+    // handle in rd_kafka_destroy, and a Consume, Commit or Close still running on it then writes into freed memory
+    // (the "malloc(): unaligned tcache chunk detected" aborts seen in the Kafka service tests). So Commit, Close and
+    // Dispose take one lock (Close's revoke callback commits on the same thread: the lock is re-entrant), and Dispose
+    // first waits for the consume thread to leave; one that does not is left running and the handle is leaked rather
+    // than freed under it.
+    private readonly object _handleLock = new();
+    private bool _disposed;
+    private Thread? _consumeThread;
+
+    /// <summary>How long <see cref="Dispose"/> waits for the consume thread to stop (it polls its token every 100 ms).</summary>
+    public static TimeSpan ConsumeThreadStopTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     public async IAsyncEnumerable<RawAlert> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -143,6 +164,7 @@ public sealed class KafkaAlertSource : IAlertSource, IDisposable
             IsBackground = true,
             Name = "kafka-consume",
         };
+        _consumeThread = thread;
         thread.Start();
         await foreach (var (alert, epoch) in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
         {
@@ -206,9 +228,30 @@ public sealed class KafkaAlertSource : IAlertSource, IDisposable
     }
 
     /// <summary>Leaves the group cleanly (triggers the revoke callback, so drained offsets get committed).</summary>
-    public void Close() => _consumer.Close();
+    public void Close()
+    {
+        lock (_handleLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _consumer.Close();
+        }
+    }
 
-    public void Dispose() => _consumer.Dispose();
+    /// <summary>
+    /// Frees the native consumer once the consume thread has stopped (cancel the token given to <see cref="ReadAsync"/>
+    /// first). A consume thread still running after <see cref="ConsumeThreadStopTimeout"/> keeps the handle alive: a
+    /// leak, never a use after free.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_consumeThread is { } t && t != Thread.CurrentThread && !t.Join(ConsumeThreadStopTimeout)) return;
+        lock (_handleLock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _consumer.Dispose();
+        }
+    }
 }
 
 /// <summary>Copies each message value out of librdkafka's buffer into an array from a <see cref="PayloadPool"/>.</summary>

@@ -41,36 +41,48 @@ public sealed class MockCluster : IDisposable
     public int Brokers { get; }
 
     public void CreateTopic(string topic, int partitions, int replicationFactor = 1)
-        => Check(Native.rd_kafka_mock_topic_create(Handle, topic, partitions, replicationFactor), $"create topic {topic}");
+        => Check(Call(h => Native.rd_kafka_mock_topic_create(h, topic, partitions, replicationFactor)), $"create topic {topic}");
 
     /// <summary>Takes a broker down (connections closed, no new ones accepted) until <see cref="BrokerUp"/>.</summary>
-    public void BrokerDown(int brokerId) => Check(Native.rd_kafka_mock_broker_set_down(Handle, brokerId), $"broker {brokerId} down");
+    public void BrokerDown(int brokerId) => Check(Call(h => Native.rd_kafka_mock_broker_set_down(h, brokerId)), $"broker {brokerId} down");
 
-    public void BrokerUp(int brokerId) => Check(Native.rd_kafka_mock_broker_set_up(Handle, brokerId), $"broker {brokerId} up");
+    public void BrokerUp(int brokerId) => Check(Call(h => Native.rd_kafka_mock_broker_set_up(h, brokerId)), $"broker {brokerId} up");
 
-    public void SetBrokerRtt(int brokerId, int rttMs) => Check(Native.rd_kafka_mock_broker_set_rtt(Handle, brokerId, rttMs), $"broker {brokerId} rtt");
+    public void SetBrokerRtt(int brokerId, int rttMs) => Check(Call(h => Native.rd_kafka_mock_broker_set_rtt(h, brokerId, rttMs)), $"broker {brokerId} rtt");
 
     public void SetPartitionLeader(string topic, int partition, int brokerId)
-        => Check(Native.rd_kafka_mock_partition_set_leader(Handle, topic, partition, brokerId), $"leader of {topic}[{partition}]");
+        => Check(Call(h => Native.rd_kafka_mock_partition_set_leader(h, topic, partition, brokerId)), $"leader of {topic}[{partition}]");
 
     /// <summary>Pins the coordinator of a consumer group (<paramref name="keyType"/> "group") or transactional id ("transaction")
     /// to a broker, e.g. to take other brokers down without losing the group.</summary>
     public void SetCoordinator(string keyType, string key, int brokerId)
-        => Check(Native.rd_kafka_mock_coordinator_set(Handle, keyType, key, brokerId), $"{keyType} coordinator of {key}");
+        => Check(Call(h => Native.rd_kafka_mock_coordinator_set(h, keyType, key, brokerId)), $"{keyType} coordinator of {key}");
 
     /// <summary>
     /// The next <c>errors.Length</c> requests of this API (any broker) fail with these Kafka error codes, in order.
     /// Example: <c>PushRequestErrors(KafkaApi.Produce, 6 /*NOT_LEADER_OR_FOLLOWER*/, 7 /*REQUEST_TIMED_OUT*/)</c>.
     /// </summary>
     public void PushRequestErrors(KafkaApi api, params int[] errorCodes)
-        => Native.rd_kafka_mock_push_request_errors_array(Handle, (short)api, (UIntPtr)errorCodes.Length, errorCodes);
+        => Call(h => { Native.rd_kafka_mock_push_request_errors_array(h, (short)api, (UIntPtr)errorCodes.Length, errorCodes); return 0; });
 
-    public void ClearRequestErrors(KafkaApi api) => Native.rd_kafka_mock_clear_request_errors(Handle, (short)api);
+    public void ClearRequestErrors(KafkaApi api) => Call(h => { Native.rd_kafka_mock_clear_request_errors(h, (short)api); return 0; });
 
     public void Dispose()
     {
-        if (_mcluster != IntPtr.Zero) { Native.rd_kafka_mock_cluster_destroy(_mcluster); _mcluster = IntPtr.Zero; }
-        if (_rk != IntPtr.Zero) { Native.rd_kafka_destroy(_rk); _rk = IntPtr.Zero; }
+        lock (_gate)
+        {
+            if (_mcluster != IntPtr.Zero) { Native.rd_kafka_mock_cluster_destroy(_mcluster); _mcluster = IntPtr.Zero; }
+            if (_rk != IntPtr.Zero) { Native.rd_kafka_destroy(_rk); _rk = IntPtr.Zero; }
+        }
+    }
+
+    // Fault injections often run on timers (a broker back up after 3 s): one lock orders every native call against
+    // Dispose, so a late call sees ObjectDisposedException instead of a destroyed cluster.
+    private readonly object _gate = new();
+
+    private int Call(Func<IntPtr, int> native)
+    {
+        lock (_gate) return native(Handle);
     }
 
     private IntPtr Handle => _mcluster != IntPtr.Zero ? _mcluster : throw new ObjectDisposedException(nameof(MockCluster));

@@ -99,15 +99,17 @@ public sealed class KafkaServiceFaultTests(ITestOutputHelper output) : IDisposab
         var alerts = TestAlerts.ZtfNight.Take(700).ToList();
         using var a = _h.Start(_h.Settings("a"));
         bool down = false;
+        Task brokerBack = Task.CompletedTask;
         long produced = await ProducePerPartitionAsync(alerts.Select(x => x.Bytes).ToList(), maxPerPartition: 50, n =>
         {
             if (n == 250 && !down)
             {
                 _h.Cluster.BrokerDown(2);
                 down = true;
-                _ = Task.Delay(3000).ContinueWith(_ => _h.Cluster.BrokerUp(2), TaskScheduler.Default);
+                brokerBack = Task.Delay(3000).ContinueWith(_ => _h.Cluster.BrokerUp(2), TaskScheduler.Default);
             }
         });
+        await brokerBack; // the broker is back before anything waits on it, and before the cluster can be disposed
         await _h.WaitAllCommittedAsync(produced, TimeSpan.FromSeconds(90), () => $"read {a.Service.Stats.ReadCount}");
         Assert.Equal(ServiceExit.Clean, await a.StopAsync());
         output.WriteLine($"commit failures {a.Service.CommitFailures}, duplicates dropped {a.Service.DuplicatesDropped}, read {a.Service.Stats.ReadCount}, "
