@@ -31,15 +31,20 @@ public static class GpWorkloads
     }
 
     private static IEnumerable<byte[]> Simulate(Survey survey, int objects, ulong seed) =>
-        new AlertSimulator(new SimulationOptions
+        new AlertSimulator(SimulationOptions.SurveyStream(survey, objects, seed)).Generate().Select(a => a.Bytes);
+
+    /// <summary>µs per extraction over <paramref name="curves"/>: two passes, the better one (the machine is shared).</summary>
+    private static double BestMicrosecondsPerCurve(T2FeatureExtractor ex, List<LightCurve> curves, float[] dest)
+    {
+        double best = double.MaxValue;
+        for (int rep = 0; rep < 2; rep++)
         {
-            Survey = survey,
-            Objects = objects,
-            Seed = seed,
-            Format = survey == Survey.Ztf ? AlertFormat.Container : AlertFormat.Wire,
-            SchemaVersion = "11.0",
-            SpanDays = 60,
-        }).Generate().Select(a => a.Bytes);
+            var sw = Stopwatch.StartNew();
+            foreach (var lc in curves) ex.Extract(lc, dest);
+            best = Math.Min(best, sw.Elapsed.TotalMicroseconds / Math.Max(1, curves.Count));
+        }
+        return best;
+    }
 
     private static List<LightCurve> Decode(IEnumerable<byte[]> payloads, T2Preprocessing preset)
     {
@@ -100,14 +105,7 @@ public static class GpWorkloads
                 if (ex.Extract(lc, dest) is not null) continue;
                 pts.Add(ex.LastPointCount); ev += ex.LastFit.Evaluations; it += ex.LastFit.Iterations; cube += Math.Pow(ex.LastPointCount, 3);
             }
-            // Timing: two passes, the better one (the machine is shared).
-            double best = double.MaxValue;
-            for (int rep = 0; rep < 2; rep++)
-            {
-                var sw = Stopwatch.StartNew();
-                foreach (var lc in curves) ex.Extract(lc, dest);
-                best = Math.Min(best, sw.Elapsed.TotalMicroseconds / Math.Max(1, curves.Count));
-            }
+            double best = BestMicrosecondsPerCurve(ex, curves, dest);
             pts.Sort();
             int q(double p) => pts.Count == 0 ? 0 : pts[(int)Math.Min(pts.Count - 1, p * pts.Count)];
             double mean = pts.Count == 0 ? 0 : pts.Average();
@@ -133,13 +131,7 @@ public static class GpWorkloads
                     for (int k = 0; k < preset.Steps * preset.Channels.Length; k++) m = Math.Max(m, Math.Abs(a[k] - b[k]));
                     perCurve.Add(m); worst = Math.Max(worst, m);
                 }
-                double best = double.MaxValue;
-                for (int rep = 0; rep < 2; rep++)
-                {
-                    var sw = Stopwatch.StartNew();
-                    foreach (var lc in curves) ex.Extract(lc, dest);
-                    best = Math.Min(best, sw.Elapsed.TotalMicroseconds / Math.Max(1, curves.Count));
-                }
+                double best = BestMicrosecondsPerCurve(ex, curves, dest);
                 perCurve.Sort();
                 double p99 = perCurve.Count == 0 ? 0 : perCurve[(int)Math.Min(perCurve.Count - 1, 0.99 * perCurve.Count)];
                 Console.WriteLine($"| {name} | {tol:g1} / {stat:g1} | {ev / Math.Max(1, perCurve.Count):0.0} | {best:0.0} | {worst:g3} | {p99:g3} |");

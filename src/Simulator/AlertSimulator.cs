@@ -32,6 +32,20 @@ public sealed record SimulationOptions
     /// <summary>Extragalactic redshifts are drawn up to where the brightest class member (M − 3σ) peaks at this
     /// magnitude; null = survey depth + 1 mag. The BTS comparison sets 18.5 (its selection limit) to save time.</summary>
     public double? RedshiftLimitMag { get; init; }
+
+    /// <summary>
+    /// A stream as the survey sends it: ZTF as Avro containers, Rubin as Confluent wire messages of schema 11.0, over
+    /// <paramref name="spanDays"/> from the default start (the replay, bench and demo streams).
+    /// </summary>
+    public static SimulationOptions SurveyStream(Survey survey, int objects, ulong seed, double spanDays = 60) => new()
+    {
+        Survey = survey,
+        Objects = objects,
+        Seed = seed,
+        Format = survey == Survey.Ztf ? AlertFormat.Container : AlertFormat.Wire,
+        SchemaVersion = "11.0",
+        SpanDays = spanDays,
+    };
 }
 
 /// <summary>One alert as a survey would send it, with the truth attached.</summary>

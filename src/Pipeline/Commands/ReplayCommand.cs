@@ -83,15 +83,7 @@ public static class ReplayCommand
             {
                 var s = parse.GetValue(survey)?.ToLowerInvariant();
                 if (s is not ("ztf" or "lsst")) { Console.Error.WriteLine($"error: --survey {s} is not ztf or lsst"); return 2; }
-                simulated = new SimulatedAlertSource(new SimulationOptions
-                {
-                    Survey = s == "ztf" ? Survey.Ztf : Survey.Lsst,
-                    Objects = Math.Max(1, parse.GetValue(objects)),
-                    Seed = parse.GetValue(seed),
-                    Format = s == "ztf" ? AlertFormat.Container : AlertFormat.Wire,
-                    SchemaVersion = "11.0",
-                    SpanDays = 60,
-                });
+                simulated = new SimulatedAlertSource(SimulationOptions.SurveyStream(s == "ztf" ? Survey.Ztf : Survey.Lsst, Math.Max(1, parse.GetValue(objects)), parse.GetValue(seed)));
                 IAlertSource src = r is > 0 ? new RateLimitedSource(simulated, r.Value) : simulated;
                 stream = src.ReadAsync;
                 description = simulated.Description;

@@ -129,16 +129,7 @@ public sealed class AlertProducer : IDisposable
     /// </summary>
     public static IEnumerable<SimulatedAlert> SimulateNight(Survey survey, ulong seed, double nightMjd = 61101.0, double historyDays = 60)
     {
-        var options = new SimulationOptions
-        {
-            Survey = survey,
-            Objects = int.MaxValue,
-            Seed = seed,
-            Format = survey == Survey.Ztf ? AlertFormat.Container : AlertFormat.Wire,
-            SchemaVersion = "11.0",
-            StartMjd = Math.Floor(nightMjd) - historyDays,
-            SpanDays = historyDays + 1,
-        };
+        var options = SimulationOptions.SurveyStream(survey, int.MaxValue, seed, historyDays + 1) with { StartMjd = Math.Floor(nightMjd) - historyDays };
         var simulator = new AlertSimulator(options);
         using var writer = new AlertWriter(options);
         double night = Math.Floor(nightMjd);
@@ -157,13 +148,5 @@ public sealed class AlertProducer : IDisposable
 
     /// <summary>Simulated alerts in the survey's wire format (ZTF: Avro container; Rubin: Confluent wire, schema 11.0).</summary>
     public static IEnumerable<SimulatedAlert> Simulate(Survey survey, int objects, ulong seed, double spanDays = 60) =>
-        new AlertSimulator(new SimulationOptions
-        {
-            Survey = survey,
-            Objects = objects,
-            Seed = seed,
-            Format = survey == Survey.Ztf ? AlertFormat.Container : AlertFormat.Wire,
-            SchemaVersion = "11.0",
-            SpanDays = spanDays,
-        }).Generate();
+        new AlertSimulator(SimulationOptions.SurveyStream(survey, objects, seed, spanDays)).Generate();
 }
