@@ -21,6 +21,31 @@ if (args.Length > 0 && args[0] == "profile")
     OrtProfile.Run(model, args.Length > 2 ? int.Parse(args[2]) : 1, args.Length > 3 ? int.Parse(args[3]) : 200, Console.Out);
     return;
 }
+// attention [batch] [heads] [headDim]: Alerts' fused attention kernel alone on t2's [batch, 100, heads·headDim] (thread CPU µs per row)
+if (args.Length > 0 && args[0] == "attention")
+{
+    int batch = args.Length > 1 ? int.Parse(args[1]) : 2, heads = args.Length > 2 ? int.Parse(args[2]) : 4, dh = args.Length > 3 ? int.Parse(args[3]) : 8;
+    int n = batch * 100 * heads * dh;
+    var rng = new Random(1);
+    // 64-byte aligned like ORT's arena tensors (GC arrays are only 8-byte aligned, which splits vector loads)
+    Span<float> Aligned() { unsafe { return new Span<float>(System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)n * 4, 64), n); } }
+    Span<float> q = Aligned(), k = Aligned(), v = Aligned(), o = Aligned();
+    for (int i = 0; i < n; i++) { q[i] = (float)(rng.NextDouble() * 2 - 1); k[i] = (float)(rng.NextDouble() * 2 - 1); v[i] = (float)(rng.NextDouble() * 2 - 1); }
+    var best = double.MaxValue;
+    int rounds = int.TryParse(Environment.GetEnvironmentVariable("ROUNDS"), out var rr) ? rr : 50;
+    var trace = new List<double>();
+    for (int round = 0; round < rounds; round++)
+    {
+        var t0 = ThreadCpuClock.NowMicroseconds();
+        for (int r = 0; r < 20; r++) Alerts.OrtKernels.ScaledDotProductAttention.Compute(q, k, v, o, batch, 100, heads, dh, 1f / MathF.Sqrt(dh));
+        var us = (ThreadCpuClock.NowMicroseconds() - t0) / 20.0 / batch;
+        trace.Add(us);
+        best = Math.Min(best, us);
+    }
+    Console.WriteLine($"ScaledDotProductAttention [{batch}, 100, {heads}×{dh}]: best {best:0.0} µs per row (thread CPU, {rounds} rounds of 20 calls)");
+    if (Environment.GetEnvironmentVariable("TRACE") == "1") Console.WriteLine(string.Join(" ", trace.Select(t => t.ToString("0"))));
+    return;
+}
 if (args.Length > 2 && args[0] == "graph")
 {
     // Any single-input float model (attention sub-graphs while prototyping). Sessions are built once and measured in

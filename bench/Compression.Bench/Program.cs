@@ -9,7 +9,7 @@ if (args.Length == 3 && args[0] == "layout")
 {
     var model = OnnxModel.Load(args[1]);
     Directory.CreateDirectory(args[2]);
-    foreach (var pass in new[] { new AttentionLayoutPass(), new AttentionLayoutPass(packQkv: true), new AttentionLayoutPass(rows: false) })
+    foreach (var pass in new[] { new AttentionLayoutPass(), new AttentionLayoutPass(packQkv: true), new AttentionLayoutPass(rows: false), new AttentionLayoutPass(fusedAttention: true) })
     {
         var outModel = pass.Apply(model, null);
         var path = Path.Combine(args[2], Path.GetFileNameWithoutExtension(args[1]) + "." + pass.Name + (pass.LastRewrites.RowRegions == 0 ? "-norows" : "") + ".onnx");

@@ -1,3 +1,4 @@
+using Alerts.OrtKernels;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Alerts.Core;
@@ -52,7 +53,8 @@ public sealed record OnnxT2Options
         };
         // Spinning threads burn the cores the GP workers need; with 1 intra-op thread this is moot, else turn it off.
         o.AddSessionConfigEntry("session.intra_op.allow_spinning", IntraOpThreads > 1 ? "0" : "1");
-        return o;
+        // Deployed models may use Alerts' fused kernels (ai.alerts.ScaledDotProductAttention, written by the compressor).
+        return AlertsOperators.Register(o);
     }
 }
 

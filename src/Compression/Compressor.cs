@@ -23,7 +23,8 @@ public sealed record CompressionOptions(
     bool MeasureLatency = true,
     IReadOnlyList<Recipe>? Recipes = null,
     string? PaperBaselineDirectory = null,
-    bool AttentionLayout = true);
+    bool AttentionLayout = true,
+    bool FusedAttention = true);
 
 /// <summary>One row of the report: a recipe saved in one file format, evaluated and timed.</summary>
 public sealed record VariantReport(
@@ -100,7 +101,11 @@ public sealed class Compressor(CompressionOptions options, Action<string>? progr
         var rows = new List<VariantReport>();
         // The attention-layout lowering is exact (outputs equal to float rounding) and makes ORT's CPU kernels do less
         // work, so every variant gets it; names stay the recipe's. --no-attn-layout measures without it.
-        var recipes = (options.Recipes ?? Recipe.Standard(StructuredPruningPass.HeadCount(model) ?? 16)).Select(r => options.AttentionLayout ? r.WithLowering(new AttentionLayoutPass()) : r).ToList();
+        // With FusedAttention the lowering also replaces the attention core by Alerts' fused kernel
+        // (ai.alerts.ScaledDotProductAttention, src/OrtKernels): the deployed model then loads only where that kernel
+        // is registered, which OnnxT2Classifier and this stage's runners always do.
+        var lowering = new AttentionLayoutPass(fusedAttention: options.FusedAttention);
+        var recipes = (options.Recipes ?? Recipe.Standard(StructuredPruningPass.HeadCount(model) ?? 16)).Select(r => options.AttentionLayout ? r.WithLowering(lowering) : r).ToList();
         if (options.Variant is not null && !recipes.Any(r => r.Name == options.Variant))
             throw new ArgumentException($"--variant '{options.Variant}' is not a known recipe; choose one of: {string.Join(", ", recipes.Select(r => r.Name))}.");
         foreach (var recipe in recipes)
@@ -169,7 +174,7 @@ public sealed class Compressor(CompressionOptions options, Action<string>? progr
 
         var report = new CompressionReport(Path.GetFileName(options.ModelPath), Path.GetFileName(options.DataPath), evaluation.Count, calibration.Count,
             options.Tolerance, options.Target.ToString().ToLowerInvariant(), fp32Accuracy, MachineDescription(), naive, rows,
-            deployed is null ? null : $"{deployed} <- {chosen!.File}", refusal, PaperSizeComparison.Measure(options.PaperBaselineDirectory), options.AttentionLayout ? new AttentionLayoutPass().Name : "none");
+            deployed is null ? null : $"{deployed} <- {chosen!.File}", refusal, PaperSizeComparison.Measure(options.PaperBaselineDirectory), options.AttentionLayout ? lowering.Name : "none");
         File.WriteAllText(Path.Combine(options.OutputDirectory, "report.json"), JsonSerializer.Serialize(report, Json));
         File.WriteAllText(Path.Combine(options.OutputDirectory, "report.md"), ReportMarkdown.Render(report)
             + (report.Paper is null ? "" : PaperSizeComparison.Render(report, report.Paper, fp32Bytes.Length)));

@@ -18,7 +18,9 @@ public static class ReportMarkdown
         sb.AppendLine($"- deployed: {r.Deployed ?? "none"}");
         sb.AppendLine(r.Lowering == "none"
             ? "- graph lowering: none (--no-attn-layout)"
-            : $"- graph lowering applied to every variant after its value-changing passes: {r.Lowering} (exact: attention output as FusedMatMul(Vᵀ, P, transB), embedding Conv+pe folded, linear layers on [B·T, D] rows)");
+            : $"- graph lowering applied to every variant after its value-changing passes: {r.Lowering} ({(r.Lowering.EndsWith("-fused", StringComparison.Ordinal)
+                ? "exact to float rounding: the attention core as Alerts' fused ai.alerts.ScaledDotProductAttention kernel"
+                : "exact: attention output as FusedMatMul(Vᵀ, P, transB)")}, embedding Conv+pe folded, linear layers on [B·T, D] rows)");
         if (r.Refusal is not null) sb.AppendLine($"- REFUSED: {r.Refusal}");
         sb.AppendLine();
         sb.AppendLine("| variant | size B | gzip B | ratio | gzip ratio | accuracy | macro-F1 | log-loss | gate | load ms | first ms | µs/alert b1 | µs/alert b32 | alerts/s | speed-up b1 vs naive |");

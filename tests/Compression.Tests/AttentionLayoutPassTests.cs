@@ -134,21 +134,23 @@ public class AttentionLayoutPassTests
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void Compressor_applies_the_lowering_to_every_variant_unless_turned_off(bool lowering)
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void Compressor_applies_the_lowering_to_every_variant_unless_turned_off(bool lowering, bool fused)
     {
         string dir = Directory.CreateTempSubdirectory("alerts-attn-layout-test-").FullName;
         try
         {
             var options = new CompressionOptions(Fixtures.TrainedModel, Fixtures.Path("eval.npz"), dir, CompressionTarget.Size, 0.01, Fixtures.Path("calib.npz"), 128, null,
-                MeasureLatency: false, Recipes: [Recipe.Of(), Recipe.Of(new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass())], AttentionLayout: lowering);
+                MeasureLatency: false, Recipes: [Recipe.Of(), Recipe.Of(new Int8DynamicPass(), new Int8ConstantStoragePass(), new CompactNamesPass())], AttentionLayout: lowering, FusedAttention: fused);
             var report = new Compressor(options).Run();
-            Assert.Equal(lowering ? "attn-layout" : "none", report.Lowering);
+            Assert.Equal(!lowering ? "none" : fused ? "attn-layout-fused" : "attn-layout", report.Lowering);
             foreach (var v in report.Variants.Where(v => v.Format == "onnx"))
             {
                 var m = OnnxModel.Load(Path.Combine(dir, v.File));
-                Assert.Equal(lowering, m.Graph.Node.Any(n => n.OpType == "FusedMatMul"));
+                Assert.Equal(lowering && !fused, m.Graph.Node.Any(n => n.OpType == "FusedMatMul"));
+                Assert.Equal(lowering && fused, m.Graph.Node.Any(n => n.OpType == OrtKernels.AlertsOperators.AttentionOpType && n.Domain == OrtKernels.AlertsOperators.Domain));
                 // fp32: the embedding is folded; after int8 constant storage its weights are DequantizeLinear outputs, left alone
                 Assert.Equal(lowering && v.Recipe == "fp32", !m.Graph.Node.Any(n => n.OpType == "Conv"));
             }

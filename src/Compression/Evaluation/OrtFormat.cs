@@ -1,3 +1,4 @@
+using Alerts.OrtKernels;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Alerts.Compression.Evaluation;
@@ -36,7 +37,7 @@ public static class OrtFormat
             using (var options = new SessionOptions { GraphOptimizationLevel = level, OptimizedModelFilePath = path, IntraOpNumThreads = 1 })
             {
                 if (format == ModelFormat.Ort) options.AddSessionConfigEntry("session.save_model_format", "ORT");
-                using var session = new InferenceSession(onnxModel, options);
+                using var session = new InferenceSession(onnxModel, AlertsOperators.Register(options));
             }
             return File.ReadAllBytes(path);
         }

@@ -1,3 +1,4 @@
+using Alerts.OrtKernels;
 using System.Diagnostics;
 using Alerts.Compression.Onnx;
 using Alerts.Compression.Onnx.Proto;
@@ -28,7 +29,9 @@ public sealed class OrtModelRunner : IDisposable
     public OrtModelRunner(byte[] model, SessionOptions options)
     {
         var sw = Stopwatch.StartNew();
-        using (options) _session = new InferenceSession(model, options);
+        // Alerts' own operators (ai.alerts, see OrtKernels) load in every evaluation session: the compressor's fused
+        // passes write them, and the gate must run the model it ships.
+        using (options) _session = new InferenceSession(model, AlertsOperators.Register(options));
         LoadMilliseconds = sw.Elapsed.TotalMilliseconds;
         _input = _session.InputMetadata.Keys.First();
         _output = _session.OutputMetadata.Keys.First();
@@ -112,7 +115,7 @@ public sealed class OrtModelRunner : IDisposable
             probe.Graph.Output.Add(new ValueInfoProto { Name = n, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = Tensors.Float } } });
         }
         using var options = CreateOptions(ModelFormat.Onnx, GraphOptimizationLevel.ORT_DISABLE_ALL, 1);
-        using var session = new InferenceSession(probe.ToBytes(), options);
+        using var session = new InferenceSession(probe.ToBytes(), AlertsOperators.Register(options));
         string input = session.InputMetadata.Keys.First();
         var acc = names.ToDictionary(n => n, _ => new List<float>());
         var shapes = new Dictionary<string, long[]>();

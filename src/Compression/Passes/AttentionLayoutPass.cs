@@ -1,6 +1,7 @@
 using Alerts.Compression.Evaluation;
 using Alerts.Compression.Onnx;
 using Alerts.Compression.Onnx.Proto;
+using Alerts.OrtKernels;
 
 namespace Alerts.Compression.Passes;
 
@@ -27,11 +28,11 @@ namespace Alerts.Compression.Passes;
 /// Every rewrite checks its pattern (constant operands, single consumers, permutations, shapes) and leaves the graph
 /// unchanged where it does not match, so the pass is safe on any model and after other passes.
 /// </summary>
-public sealed class AttentionLayoutPass(bool packQkv = false, bool foldEmbedding = true, bool rows = true) : ICompressionPass
+public sealed class AttentionLayoutPass(bool packQkv = false, bool foldEmbedding = true, bool rows = true, bool fusedAttention = false) : ICompressionPass
 {
     public const string MicrosoftDomain = "com.microsoft";
 
-    public string Name => "attn-layout" + (packQkv ? "-qkv" : "");
+    public string Name => "attn-layout" + (packQkv ? "-qkv" : "") + (fusedAttention ? "-fused" : "");
 
     /// <summary>Counts of the rewrites made by the last <see cref="Apply"/> (for tests and reports).</summary>
     public (int AttentionOutputs, int PackedQkv, int Embeddings, int RowRegions) LastRewrites { get; private set; }
@@ -45,14 +46,15 @@ public sealed class AttentionLayoutPass(bool packQkv = false, bool foldEmbedding
             var m = MatchAttention(model, softmax);
             if (m is null) continue;
             if (rows && TryRows(model, m)) regions++;
-            if (packQkv && TryPackQkv(model, m)) packed++;
+            if (fusedAttention) RewriteToFusedAttention(model, m);
+            else if (packQkv && TryPackQkv(model, m)) packed++;
             else RewriteAttentionOutput(model, m);
             attn++;
         }
         if (foldEmbedding)
             foreach (var conv in model.NodesOfType("Conv").ToList())
                 if (TryFoldEmbedding(model, conv)) embed++;
-        if (attn > 0) model.EnsureOpset(MicrosoftDomain, 1);
+        if (attn > 0) model.EnsureOpset(fusedAttention ? AlertsOperators.Domain : MicrosoftDomain, 1);
         RemoveUnusedConstants(model);
         model.RemoveUnusedInitializers();
         LastRewrites = (attn, packed, embed, regions);
@@ -114,6 +116,28 @@ public sealed class AttentionLayoutPass(bool packQkv = false, bool foldEmbedding
             OnnxModel.IntAttribute("transA", 0), OnnxModel.IntAttribute("transB", 1), FloatAttribute("alpha", 1f));
         model.Replace(m.OutMatMul, fused);
         SetPerm(m.OutTranspose, 0, 3, 1, 2);
+    }
+
+    /// <summary>
+    /// The whole core (head-split Reshapes/Transposes, Q·Kᵀ, scale, Softmax, P·V, head-merge Transpose) →
+    /// ai.alerts.ScaledDotProductAttention(q, k, v) on [B, T, D]: the head splits become Reshapes to [-1, T, D] (no
+    /// copy), the merge Reshape reads the fused output directly.
+    /// </summary>
+    private static void RewriteToFusedAttention(OnnxModel model, AttentionMatch m)
+    {
+        long d = m.Heads * m.HeadDim;
+        string shape = model.UniqueName($"btd_shape_{m.Steps}_{d}");
+        model.SetInitializer(Tensors.FromInt64s(shape, [-1, m.Steps, d], 3));
+        foreach (var r in new[] { m.QReshape, m.KReshape, m.VReshape }) r.Input[1] = shape;
+        string outName = model.UniqueName(m.Softmax.Name + "_attention_out");
+        var fused = OnnxModel.Node(AlertsOperators.AttentionOpType, model.UniqueName(m.Softmax.Name + "_ScaledDotProductAttention"),
+            [m.QTranspose.Input[0], m.KTranspose.Input[0], m.VTranspose.Input[0]], [outName], AlertsOperators.Domain,
+            OnnxModel.IntAttribute("num_heads", m.Heads), FloatAttribute("scale", m.Scale));
+        m.OutReshape.Input[0] = outName;
+        model.InsertBefore(m.OutReshape, fused);
+        foreach (var n in new[] { m.ScoreMatMul, m.Softmax, m.QTranspose, m.KTranspose, m.VTranspose, m.OutMatMul, m.OutTranspose })
+            model.Graph.Node.Remove(n);
+        if (m.ScaleMul is not null) model.Graph.Node.Remove(m.ScaleMul);
     }
 
     /// <summary>

@@ -22,14 +22,15 @@ public static class CompressCommand
         var noTiming = new Option<bool>("--no-timing") { Description = "skip latency measurements (faster; sizes and accuracy only)" };
         var paper = new Option<DirectoryInfo?>("--paper-baseline") { Description = "FINK's t2 files (savedmodel/ + *.tflite) for the paper-style SavedModel -> TFLite ratio line in report.md; default ../shared/data/models/fink-t2 when present" };
         var noAttnLayout = new Option<bool>("--no-attn-layout") { Description = "do not apply the exact attention-layout lowering (AttentionLayoutPass) to every variant" };
+        var ortAttention = new Option<bool>("--ort-attention") { Description = "keep the attention core on ONNX Runtime's own kernels instead of Alerts' fused ScaledDotProductAttention (the model then loads in any ORT session)" };
         var cmd = new Command("compress", "Prune, cluster and quantize a t2 model, measure every variant, and deploy the best one that passes the accuracy gate.");
-        foreach (var o in new Option[] { model, data, output, target, tolerance, calibration, calibrationRows, variant, noTiming, paper, noAttnLayout }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, data, output, target, tolerance, calibration, calibrationRows, variant, noTiming, paper, noAttnLayout, ortAttention }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var options = new CompressionOptions(parse.GetValue(model)!.FullName, parse.GetValue(data)!, parse.GetValue(output)!.FullName,
                 parse.GetValue(target), parse.GetValue(tolerance), parse.GetValue(calibration), parse.GetValue(calibrationRows), parse.GetValue(variant), !parse.GetValue(noTiming),
                 PaperBaselineDirectory: parse.GetValue(paper)?.FullName ?? DefaultPaperBaseline(),
-                AttentionLayout: !parse.GetValue(noAttnLayout));
+                AttentionLayout: !parse.GetValue(noAttnLayout), FusedAttention: !parse.GetValue(ortAttention));
             if (!File.Exists(options.ModelPath))
             {
                 AnsiConsole.MarkupLineInterpolated($"[red]{options.ModelPath}: model file not found.[/] Pass --model with an fp32 .onnx exported by tools/train.");
