@@ -23,13 +23,15 @@ public sealed record OnnxT2Options
     public int PreprocessWorkers { get; init; } = 1;
 
     /// <summary>
-    /// Rows per ORT run inside a micro-batch. t2's attention tensor is [rows, 16, 100, 100] floats (640 kB per row), so
-    /// large runs fall out of cache and get slower per alert; the micro-batch is executed in runs of this many rows
-    /// over the same pinned buffers. 0 = the whole micro-batch in one run. 2 measured best on the 2-core EPYC box under
-    /// shared load (`Classifier.Bench compare` with EXECUTION_SIZES=1,2,3,4: CPU µs/alert 311-356 at 2 vs 350-479 at 4,
-    /// fp32 t2-ztf; the L3 is shared with other processes, so fewer live score tensors pay).
+    /// Rows per ORT run inside a micro-batch, over the same pinned buffers; 0 = the whole micro-batch in one run.
+    /// Small runs keep the attention's [rows, heads, 100, 100] score tensors in cache when ORT's own kernels compute
+    /// them (2 was best for FINK's 16-head shape: 311-356 vs 350-479 CPU µs/alert at 4); larger runs spread ORT's
+    /// per-node cost (~1 µs a node) over more rows. Since the deployed models' attention is Alerts' fused kernel,
+    /// which never materialises the scores, 8 is best: `Classifier.Bench compare` with EXECUTION_SIZES=2,8,32 on the
+    /// deployed t2-ztf gave 138.6 / 105.2 / 107.7 and 175.8 / 148.2 / 150.6 CPU µs/alert in two processes, and 8 is
+    /// no worse than 2 on the unfused 4-head models (fp32 180 vs 174, old deployed 177 vs 162).
     /// </summary>
-    public int ExecutionBatchSize { get; init; } = 2;
+    public int ExecutionBatchSize { get; init; } = 8;
 
     /// <summary>Intra-op threads. 1 by default: the service scales by workers, one session per core.</summary>
     public int IntraOpThreads { get; init; } = 1;
