@@ -19,8 +19,11 @@ public static class Compare
 
     public static void Run(string[] models, int rounds, TextWriter w)
     {
+        int steps, bands;
+        using (var probe = new OnnxT2Classifier(models[0])) (steps, bands) = (probe.Steps, probe.ChannelCount);   // ZTF [100, 2], Rubin [100, 6]
+        int size = steps * bands;
         var rng = new Random(1);
-        var x = Enumerable.Range(0, Alerts * 200).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+        var x = Enumerable.Range(0, Alerts * size).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
         var p = new float[Alerts * 14];
         var batches = new[] { 1, 32, 256 };
 
@@ -50,7 +53,7 @@ public static class Compare
         {
             for (int a = 0; a < Alerts; a++)
             {
-                var t = new DenseTensor<float>(x.AsMemory(a * 200, 200), [1, 100, 2]);
+                var t = new DenseTensor<float>(x.AsMemory(a * size, size), [1, steps, bands]);
                 using var r = naive.Run([NamedOnnxValue.CreateFromTensor(inputName, t)]);
                 p[0] = r[0].AsEnumerable<float>().First();
             }
