@@ -168,13 +168,7 @@ public static class ScaledDotProductAttention
                 Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
                 float* kd = kt + j;
                 for (int d = 0; d < headDim; d++, kd += padded)
-                {
-                    var kv = Vector256.Load(kd);
-                    a0 = Vector256.FusedMultiplyAdd(Vector256.Create(q[d]), kv, a0);
-                    a1 = Vector256.FusedMultiplyAdd(Vector256.Create(q1[d]), kv, a1);
-                    a2 = Vector256.FusedMultiplyAdd(Vector256.Create(q2[d]), kv, a2);
-                    a3 = Vector256.FusedMultiplyAdd(Vector256.Create(q3[d]), kv, a3);
-                }
+                    Rank1Update4(Vector256.Load(kd), q[d], q1[d], q2[d], q3[d], ref a0, ref a1, ref a2, ref a3);
                 float* s = scores + j;
                 a0.Store(s); s += padded;
                 a1.Store(s); s += padded;
@@ -195,6 +189,17 @@ public static class ScaledDotProductAttention
                 a.Store(scores + r * padded + j);
             }
         }
+    }
+
+    /// <summary>a_r += x_r · v for four rows r: one vector of keys (or values) against four broadcast row elements.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rank1Update4(Vector256<float> v, float x0, float x1, float x2, float x3,
+                                     ref Vector256<float> a0, ref Vector256<float> a1, ref Vector256<float> a2, ref Vector256<float> a3)
+    {
+        a0 = Vector256.FusedMultiplyAdd(Vector256.Create(x0), v, a0);
+        a1 = Vector256.FusedMultiplyAdd(Vector256.Create(x1), v, a1);
+        a2 = Vector256.FusedMultiplyAdd(Vector256.Create(x2), v, a2);
+        a3 = Vector256.FusedMultiplyAdd(Vector256.Create(x3), v, a3);
     }
 
     /// <summary>Replaces one row's scores (padding = −inf, whole vectors) by exp(s − max) and returns their sum.</summary>
@@ -303,14 +308,7 @@ public static class ScaledDotProductAttention
                     a3 = Vector256.FusedMultiplyAdd(Vector256.Create(p3[j]), v0, a3);
                     b3 = Vector256.FusedMultiplyAdd(Vector256.Create(p3[j + 1]), v1, b3);
                 }
-                if (j < steps)
-                {
-                    var vv = Vector256.Load(vj);
-                    a0 = Vector256.FusedMultiplyAdd(Vector256.Create(p0[j]), vv, a0);
-                    a1 = Vector256.FusedMultiplyAdd(Vector256.Create(p1[j]), vv, a1);
-                    a2 = Vector256.FusedMultiplyAdd(Vector256.Create(p2[j]), vv, a2);
-                    a3 = Vector256.FusedMultiplyAdd(Vector256.Create(p3[j]), vv, a3);
-                }
+                if (j < steps) Rank1Update4(Vector256.Load(vj), p0[j], p1[j], p2[j], p3[j], ref a0, ref a1, ref a2, ref a3);
                 float* o = output + d;
                 ((a0 + b0) * inverseSums[0]).Store(o); o += stride;
                 ((a1 + b1) * inverseSums[1]).Store(o); o += stride;

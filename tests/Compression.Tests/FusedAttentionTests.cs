@@ -63,7 +63,7 @@ public class FusedAttentionTests
         int width = heads * headDim, n = batch * steps * width;
         float[] q = Random(n, 1), k = Random(n, 2), v = Random(n, 3);
         var o = Run(SingleAttention(steps, width, heads, scale), q, k, v, [batch, steps, width]);
-        var expected = TextbookAttention(q, k, v, batch, steps, heads, headDim, scale ?? 1f / MathF.Sqrt(headDim));
+        var expected = Alerts.Tests.Shared.TextbookAttention.Compute(q, k, v, batch, steps, heads, headDim, scale ?? 1f / MathF.Sqrt(headDim));
         Assert.Equal(n, o.Length);
         for (int i = 0; i < n; i++) Assert.True(Math.Abs(o[i] - expected[i]) <= 2e-6 + 2e-6 * Math.Abs(expected[i]), $"element {i}: {o[i]} vs {expected[i]}");
     }
@@ -110,33 +110,5 @@ public class FusedAttentionTests
         using var runner = new OrtModelRunner(bytes, format);
         var p = runner.Predict(Fixtures.Eval);
         Assert.True(Fixtures.MaxAbsDiff(Fp32Probabilities.Value, p) <= 1e-5, $"max |Δp| = {Fixtures.MaxAbsDiff(Fp32Probabilities.Value, p):E2}");
-    }
-
-    private static float[] TextbookAttention(float[] q, float[] k, float[] v, int batch, int steps, int heads, int headDim, float scale)
-    {
-        int width = heads * headDim;
-        var o = new float[q.Length];
-        var s = new double[steps];
-        for (int b = 0; b < batch; b++)
-            for (int h = 0; h < heads; h++)
-                for (int i = 0; i < steps; i++)
-                {
-                    int qi = (b * steps + i) * width + h * headDim;
-                    for (int j = 0; j < steps; j++)
-                    {
-                        double dot = 0;
-                        for (int d = 0; d < headDim; d++) dot += (double)q[qi + d] * k[(b * steps + j) * width + h * headDim + d];
-                        s[j] = dot * scale;
-                    }
-                    double max = s.Max(), sum = 0;
-                    for (int j = 0; j < steps; j++) sum += s[j] = Math.Exp(s[j] - max);
-                    for (int d = 0; d < headDim; d++)
-                    {
-                        double acc = 0;
-                        for (int j = 0; j < steps; j++) acc += s[j] * v[(b * steps + j) * width + h * headDim + d];
-                        o[qi + d] = (float)(acc / sum);
-                    }
-                }
-        return o;
     }
 }

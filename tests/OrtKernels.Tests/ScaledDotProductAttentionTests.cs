@@ -1,42 +1,11 @@
 using Alerts.OrtKernels;
+using Alerts.Tests.Shared;
 using CsCheck;
 
 namespace Alerts.OrtKernels.Tests;
 
 public class ScaledDotProductAttentionTests
 {
-    /// <summary>The textbook form in double precision: per head, scores, a max-shifted softmax, then P·V.</summary>
-    internal static float[] Reference(float[] q, float[] k, float[] v, int batch, int steps, int heads, int headDim, float scale)
-    {
-        int width = heads * headDim;
-        var o = new float[q.Length];
-        var s = new double[steps];
-        for (int b = 0; b < batch; b++)
-            for (int h = 0; h < heads; h++)
-                for (int i = 0; i < steps; i++)
-                {
-                    int qi = (b * steps + i) * width + h * headDim;
-                    double max = double.NegativeInfinity;
-                    for (int j = 0; j < steps; j++)
-                    {
-                        int kj = (b * steps + j) * width + h * headDim;
-                        double dot = 0;
-                        for (int d = 0; d < headDim; d++) dot += (double)q[qi + d] * k[kj + d];
-                        s[j] = dot * scale;
-                        max = Math.Max(max, s[j]);
-                    }
-                    double sum = 0;
-                    for (int j = 0; j < steps; j++) sum += s[j] = Math.Exp(s[j] - max);
-                    for (int d = 0; d < headDim; d++)
-                    {
-                        double acc = 0;
-                        for (int j = 0; j < steps; j++) acc += s[j] * v[(b * steps + j) * width + h * headDim + d];
-                        o[qi + d] = (float)(acc / sum);
-                    }
-                }
-        return o;
-    }
-
     private static float[] Random(int n, int seed, float range)
     {
         var rng = new Random(seed);
@@ -55,7 +24,7 @@ public class ScaledDotProductAttentionTests
         float[] q = Random(n, 1, 2f), k = Random(n, 2, 2f), v = Random(n, 3, 3f), o = new float[n];
         float scale = 1f / MathF.Sqrt(headDim);
         ScaledDotProductAttention.Compute(q, k, v, o, batch, steps, heads, headDim, scale);
-        var expected = Reference(q, k, v, batch, steps, heads, headDim, scale);
+        var expected = TextbookAttention.Compute(q, k, v, batch, steps, heads, headDim, scale);
         for (int i = 0; i < n; i++) Assert.True(Math.Abs(o[i] - expected[i]) <= 2e-6 + 2e-6 * Math.Abs(expected[i]), $"element {i}: {o[i]} vs {expected[i]}");
     }
 
@@ -72,7 +41,7 @@ public class ScaledDotProductAttentionTests
                 int n = batch * steps * heads * headDim;
                 float[] q = Random(n, seed, range), k = Random(n, seed + 1, range), v = Random(n, seed + 2, 5f), o = new float[n];
                 ScaledDotProductAttention.Compute(q, k, v, o, batch, steps, heads, headDim, 1f / MathF.Sqrt(headDim));
-                var expected = Reference(q, k, v, batch, steps, heads, headDim, 1f / MathF.Sqrt(headDim));
+                var expected = TextbookAttention.Compute(q, k, v, batch, steps, heads, headDim, 1f / MathF.Sqrt(headDim));
                 int width = heads * headDim;
                 bool moderate = range * range * headDim / MathF.Sqrt(headDim) <= 50;
                 for (int i = 0; i < n; i++)
