@@ -23,7 +23,7 @@ public static class ScaledDotProductAttention
     /// <summary>Query rows processed together: their scores share each loaded Kᵀ/V vector.</summary>
     private const int RowBlock = 4;
 
-    /// <summary>Above this many floats of scratch (Kᵀ + a block's scores) the buffers come from the pool, not the stack.</summary>
+    /// <summary>Above this many floats of scratch (Kᵀ + a block's scores) the buffers come from aligned native memory, not the stack.</summary>
     private const int StackFloats = 16 * 1024;
 
     /// <summary>
