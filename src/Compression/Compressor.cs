@@ -105,7 +105,7 @@ public sealed class Compressor(CompressionOptions options, Action<string>? progr
         // (ai.alerts.ScaledDotProductAttention, src/OrtKernels): the deployed model then loads only where that kernel
         // is registered, which OnnxT2Classifier and this stage's runners always do.
         var lowering = new AttentionLayoutPass(fusedAttention: options.FusedAttention);
-        var recipes = (options.Recipes ?? Recipe.Standard(StructuredPruningPass.HeadCount(model) ?? 16)).Select(r => options.AttentionLayout ? r.WithLowering(lowering) : r).ToList();
+        var recipes = (options.Recipes ?? Recipe.StandardFor(model)).Select(r => options.AttentionLayout ? r.WithLowering(lowering) : r).ToList();
         if (options.Variant is not null && !recipes.Any(r => r.Name == options.Variant))
             throw new ArgumentException($"--variant '{options.Variant}' is not a known recipe; choose one of: {string.Join(", ", recipes.Select(r => r.Name))}.");
         foreach (var recipe in recipes)

@@ -32,6 +32,12 @@ public sealed record Recipe(string Name, IReadOnlyList<ICompressionPass> Passes)
     public static Recipe Of(params ICompressionPass[] passes) => new(passes.Length == 0 ? "fp32" : string.Join('+', passes.Select(p => p.Name)), passes);
 
     /// <summary>
+    /// <see cref="Standard"/> for this model's head count (FINK's 16 when the graph has no t2 attention block, e.g. an
+    /// imported TFLite graph, where the structured-pruning recipes are skipped anyway).
+    /// </summary>
+    public static IReadOnlyList<Recipe> StandardFor(OnnxModel model) => Standard(StructuredPruningPass.HeadCount(model) ?? 16);
+
+    /// <summary>
     /// The variants `alerts compress` builds and measures, in report order. Structured pruning keeps all, half and a
     /// quarter of the model's attention heads (<paramref name="heads"/>, read from the graph by
     /// <see cref="StructuredPruningPass.HeadCount"/>), so variant names state the heads actually kept.

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Alerts.Compression;
 using Alerts.Compression.Onnx;
-using Alerts.Compression.Passes;
 using Spectre.Console;
 
 namespace Alerts.Pipeline.Commands;
@@ -39,7 +38,7 @@ public static class CompressCommand
             CompressionReport report;
             try
             {
-                int total = Recipe.Standard(StructuredPruningPass.HeadCount(OnnxModel.Load(options.ModelPath)) ?? 16).Count + 1;
+                int total = Recipe.StandardFor(OnnxModel.Load(options.ModelPath)).Count + 1;
                 report = AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                     .Start(ctx =>
                     {
