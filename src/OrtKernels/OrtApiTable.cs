@@ -89,26 +89,19 @@ internal static unsafe class OrtApiTable
         Check(((delegate* unmanaged<nint, nint, nint>)Api[AddCustomOpDomainIndex])(sessionOptions, domain), "AddCustomOpDomain");
 
     /// <summary>An attribute, or null when the node does not carry it.</summary>
-    public static long? KernelInfoInt64(nint info, string name)
-    {
-        var utf8 = Marshal.StringToCoTaskMemUTF8(name);
-        try
-        {
-            long value;
-            var status = ((delegate* unmanaged<nint, nint, long*, nint>)Api[KernelInfoGetAttributeInt64Index])(info, utf8, &value);
-            if (status != 0) { Release(status); return null; }
-            return value;
-        }
-        finally { Marshal.FreeCoTaskMem(utf8); }
-    }
+    public static long? KernelInfoInt64(nint info, string name) => KernelInfoAttribute<long>(info, name, KernelInfoGetAttributeInt64Index);
 
-    public static float? KernelInfoFloat(nint info, string name)
+    /// <inheritdoc cref="KernelInfoInt64"/>
+    public static float? KernelInfoFloat(nint info, string name) => KernelInfoAttribute<float>(info, name, KernelInfoGetAttributeFloatIndex);
+
+    /// <summary>KernelInfoGetAttribute_int64 and _float share one signature: (info, name, T* out) → status.</summary>
+    private static T? KernelInfoAttribute<T>(nint info, string name, int index) where T : unmanaged
     {
         var utf8 = Marshal.StringToCoTaskMemUTF8(name);
         try
         {
-            float value;
-            var status = ((delegate* unmanaged<nint, nint, float*, nint>)Api[KernelInfoGetAttributeFloatIndex])(info, utf8, &value);
+            T value;
+            var status = ((delegate* unmanaged<nint, nint, T*, nint>)Api[index])(info, utf8, &value);
             if (status != 0) { Release(status); return null; }
             return value;
         }
