@@ -9,6 +9,18 @@ namespace Alerts.Classifier.Bench;
 public static class BenchData
 {
     /// <summary>
+    /// <paramref name="count"/> floats uniform in [-1, 1) in 64-byte aligned native memory, as ORT's arena hands tensors
+    /// to a kernel (GC arrays are only 8-byte aligned, which splits vector loads across cache lines). Never freed by
+    /// the caller's GC: free with NativeMemory.AlignedFree.
+    /// </summary>
+    public static unsafe float* AlignedRandomFloats(int count, Random rng)
+    {
+        var p = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)count * sizeof(float), 64);
+        for (int i = 0; i < count; i++) p[i] = (float)(rng.NextDouble() * 2 - 1);
+        return p;
+    }
+
+    /// <summary>
     /// <paramref name="count"/> ZTF g/r transients (Bazin rise/fall, 3-5% noise), 16-48 detections over 20-90 days:
     /// the size of a ZTF alert's 30-day history up to a well-sampled BTS object.
     /// </summary>

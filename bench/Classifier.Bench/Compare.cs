@@ -19,9 +19,10 @@ public static class Compare
 
     public static void Run(string[] models, int rounds, TextWriter w)
     {
-        int steps, bands;
-        using (var probe = new OnnxT2Classifier(models[0])) (steps, bands) = (probe.Steps, probe.ChannelCount);   // ZTF [100, 2], Rubin [100, 6]
-        int size = steps * bands;
+        using var naive = new InferenceSession(models[0]);
+        var inputName = naive.InputNames[0];
+        var dims = naive.InputMetadata[inputName].Dimensions;   // [batch, steps, bands]: ZTF [-1, 100, 2], Rubin [-1, 100, 6]
+        int steps = dims[1], bands = dims[2], size = steps * bands;
         var rng = new Random(1);
         var x = Enumerable.Range(0, Alerts * size).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
         var p = new float[Alerts * 14];
@@ -36,8 +37,6 @@ public static class Compare
             w.WriteLine($"{Path.GetFileName(model),-36} max |p - p[{Path.GetFileName(models[0])}]| = {p.Zip(reference, (a, r) => Math.Abs(a - r)).Max():E2}");
         }
 
-        using var naive = new InferenceSession(models[0]);
-        var inputName = naive.InputNames[0];
         // EXECUTION_SIZES=1,2,4,8: instead of batch 1/32/256, batch 32 with those OnnxT2Options.ExecutionBatchSize values.
         var exec = Environment.GetEnvironmentVariable("EXECUTION_SIZES")?.Split(',').Select(int.Parse).ToArray();
         var classifiers = exec is null

@@ -34,15 +34,9 @@ public class FusedAttentionBenchmarks
         _ort = new OnnxT2Classifier(_ortPath, new OnnxT2Options { MaxBatchSize = 32 });
         _fused = new OnnxT2Classifier(_fusedPath, new OnnxT2Options { MaxBatchSize = 32 });
         // q/k/v as ORT hands them to the kernel: 64-byte aligned arena memory
-        _q = Aligned(rng); _k = Aligned(rng); _v = Aligned(rng); _o = Aligned(rng);
-    }
-
-    private static unsafe nint Aligned(Random rng)
-    {
         const int n = 32 * 100 * Width;
-        var p = (float*)NativeMemory.AlignedAlloc(n * sizeof(float), 64);
-        for (int i = 0; i < n; i++) p[i] = (float)(rng.NextDouble() * 2 - 1);
-        return (nint)p;
+        _q = (nint)BenchData.AlignedRandomFloats(n, rng); _k = (nint)BenchData.AlignedRandomFloats(n, rng);
+        _v = (nint)BenchData.AlignedRandomFloats(n, rng); _o = (nint)BenchData.AlignedRandomFloats(n, rng);
     }
 
     [GlobalCleanup]

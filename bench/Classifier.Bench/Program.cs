@@ -27,10 +27,8 @@ if (args.Length > 0 && args[0] == "attention")
     int batch = args.Length > 1 ? int.Parse(args[1]) : 2, heads = args.Length > 2 ? int.Parse(args[2]) : 4, dh = args.Length > 3 ? int.Parse(args[3]) : 8;
     int n = batch * 100 * heads * dh;
     var rng = new Random(1);
-    // 64-byte aligned like ORT's arena tensors (GC arrays are only 8-byte aligned, which splits vector loads)
-    Span<float> Aligned() { unsafe { return new Span<float>(System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)n * 4, 64), n); } }
+    Span<float> Aligned() { unsafe { return new Span<float>(BenchData.AlignedRandomFloats(n, rng), n); } }
     Span<float> q = Aligned(), k = Aligned(), v = Aligned(), o = Aligned();
-    for (int i = 0; i < n; i++) { q[i] = (float)(rng.NextDouble() * 2 - 1); k[i] = (float)(rng.NextDouble() * 2 - 1); v[i] = (float)(rng.NextDouble() * 2 - 1); }
     var best = double.MaxValue;
     int rounds = int.TryParse(Environment.GetEnvironmentVariable("ROUNDS"), out var rr) ? rr : 50;
     var trace = new List<double>();
