@@ -25,6 +25,19 @@ def add_metadata(path: str, preset: str, bands) -> None:
     onnx.save(m, path)
 
 
+def write_fixture(model, bands, x, path: str) -> None:
+    """<path>: {"bands", "steps", "inputs", "outputs"}: the model's PyTorch outputs on inputs x [n, steps, bands], for
+    the C# test that ONNX Runtime computes the same. x is rounded to what the JSON keeps, so PyTorch sees exactly what
+    the test feeds ONNX Runtime."""
+    x = torch.round(x * 1e6) / 1e6
+    with torch.no_grad():
+        y = model(x)
+    with open(path, "w") as f:
+        json.dump({"bands": list(bands), "steps": int(x.shape[1]),
+                   "inputs": [row.flatten().tolist() for row in x],
+                   "outputs": [row.tolist() for row in y]}, f)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--bands", default="ztfg,ztfr")
@@ -37,18 +50,12 @@ def main() -> None:
     torch.manual_seed(a.seed)
     model = load_trained(a.checkpoint, len(bands)) if a.checkpoint else T2(len(bands))
     model.eval()
-    # Round the inputs to what the JSON keeps, so PyTorch sees exactly what the C# test feeds ONNX Runtime.
-    x = torch.round(torch.randn(a.samples, 100, len(bands)) * 1e6) / 1e6
-    with torch.no_grad():
-        y = model(x)
+    x = torch.randn(a.samples, 100, len(bands))
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     export_onnx(model, a.out + ".onnx")
     torch.save(model.state_dict(), a.out + ".pt")   # the same weights for PyTorch-side benchmarks
     add_metadata(a.out + ".onnx", "t2-ztf" if bands[0].startswith("ztf") else "t2-lsst", bands)
-    with open(a.out + ".fixture.json", "w") as f:
-        json.dump({"bands": bands, "steps": 100,
-                   "inputs": [row.flatten().tolist() for row in x],
-                   "outputs": [row.tolist() for row in y]}, f)
+    write_fixture(model, bands, x, a.out + ".fixture.json")
     print(f"wrote {a.out}.onnx ({os.path.getsize(a.out + '.onnx')} B) and {a.out}.fixture.json", file=sys.stderr)
 
 

@@ -7,8 +7,9 @@
 
 writes <out>.onnx (opset 17, input "input" [batch,100,bands] -> "probabilities" [batch,14], FINK T2_COLS order,
 metadata alerts.preprocessing / alerts.channels), <out>.pt (state_dict, for the PyTorch benchmark),
-<out>.metrics.json (held-out metrics) and <out>.fixture.json (held-out inputs + PyTorch outputs, for the
-ONNX-matches-PyTorch test). Metrics printed here are a cross-check: the model card quotes `alerts evaluate`.
+<out>.metrics.json (held-out metrics) and <out>.fixture.json (random inputs + PyTorch outputs, for the
+ONNX-matches-PyTorch test; random, not held-out rows, because the fixture is committed and training may use real
+light curves from ../shared/data, which are not ours to redistribute). Metrics printed here are a cross-check: the model card quotes `alerts evaluate`.
 """
 import argparse
 import json
@@ -23,7 +24,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from t2_model import CLASSES, T2, export_onnx  # noqa: E402
-from make_fixture import add_metadata  # noqa: E402
+from make_fixture import add_metadata, write_fixture  # noqa: E402
 
 PLASTICC_WEIGHTS = np.array([2.0 if c in ("TDE", "KN") else 1.0 for c in CLASSES])
 
@@ -169,12 +170,8 @@ def main() -> None:
     export_onnx(model, a.out + ".onnx")
     add_metadata(a.out + ".onnx", "t2-ztf" if channels[0].startswith("ztf") else "t2-lsst", channels)
     torch.save(model.state_dict(), a.out + ".pt")
-    fx = Xte[:4]
-    with torch.no_grad():
-        fy = model(fx)
-    with open(a.out + ".fixture.json", "w") as f:
-        json.dump({"bands": channels, "steps": int(X.shape[1]), "inputs": [r.flatten().tolist() for r in fx],
-                   "outputs": [r.tolist() for r in fy]}, f)
+    write_fixture(model, channels, torch.randn(4, X.shape[1], len(channels), generator=torch.Generator().manual_seed(a.seed)),
+                  a.out + ".fixture.json")
     with open(a.out + ".metrics.json", "w") as f:
         json.dump(m, f, indent=1)
     print(json.dumps({k: m[k] for k in ("n", "accuracy", "macro_f1", "weighted_log_loss", "epochs_run", "seconds")}))
