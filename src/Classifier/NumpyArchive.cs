@@ -15,6 +15,9 @@ public static class NumpyArchive
     public static void WriteNpy(Stream stream, ReadOnlySpan<long> data, params int[] shape) =>
         Write(stream, "<i8", shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(data));
 
+    public static void WriteNpy(Stream stream, ReadOnlySpan<double> data, params int[] shape) =>
+        Write(stream, "<f8", shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(data));
+
     /// <summary>Strings as fixed-width UTF-32 ('&lt;U n'), numpy's native text dtype.</summary>
     public static void WriteNpy(Stream stream, IReadOnlyList<string> values)
     {

@@ -106,8 +106,8 @@ public sealed class OnnxT2Classifier : IAlertClassifier, IDisposable
             throw new InvalidDataException($"model {modelPath}: output '{_outputNames[0]}' has {ClassCount} classes; t2 emits {T2Classes.Count} (FINK T2_COLS order)");
 
         Preprocessing = Options.Preprocessing ?? PresetFromModel(_session, ChannelCount, modelPath);
-        if (Preprocessing.Channels.Length != ChannelCount || Preprocessing.Steps != Steps)
-            throw new InvalidDataException($"model {modelPath} takes [{Steps} steps, {ChannelCount} bands] but preset {Preprocessing.Name} makes [{Preprocessing.Steps}, {Preprocessing.Channels.Length}]");
+        if (Preprocessing.InputChannels != ChannelCount || Preprocessing.Steps != Steps)
+            throw new InvalidDataException($"model {modelPath} takes [{Steps} steps, {ChannelCount} channels] but preset {Preprocessing.Name} makes [{Preprocessing.Steps}, {Preprocessing.InputChannels}]");
         _extractor = new T2FeatureExtractor(Preprocessing);
         _extractors = [_extractor, .. Enumerable.Range(1, Math.Max(1, Options.PreprocessWorkers) - 1).Select(_ => new T2FeatureExtractor(Preprocessing))];
         _featureSize = Steps * ChannelCount;
@@ -289,7 +289,7 @@ public sealed class OnnxT2Classifier : IAlertClassifier, IDisposable
         {
             2 => T2Preprocessing.Ztf,
             6 => T2Preprocessing.Lsst,
-            _ => throw new InvalidDataException($"model {path} has {channels} input bands and no 'alerts.preprocessing' metadata: pass a preset (t2-ztf = 2 bands g,r; t2-lsst = 6 bands ugrizy)"),
+            _ => throw new InvalidDataException($"model {path} has {channels} input channels and no 'alerts.preprocessing' metadata: pass a preset (t2-ztf = 2 bands g,r; t2-lsst = 6 bands ugrizy; t2-ztf-window = 4, t2-lsst-window = 12)"),
         };
     }
 

@@ -19,6 +19,7 @@ public sealed class T2FeatureExtractor : IFeatureExtractor
     private readonly double[] _sorted;
     private readonly int[] _perChannel;
     private readonly string[] _missingReasons;
+    private readonly string[] _tooFewReasons;
     private int[] _selected = new int[64];
 
     public T2FeatureExtractor(T2Preprocessing preset)
@@ -40,6 +41,10 @@ public sealed class T2FeatureExtractor : IFeatureExtractor
         _sorted = new double[preset.Steps];
         _perChannel = new int[preset.Channels.Length];
         _missingReasons = preset.Channels.Select(b => "missing-band:" + b.Name()).ToArray();
+        // Built once: a rejected alert costs no string. The span preset keeps the bare code its routing rules match.
+        _tooFewReasons = Enumerable.Range(0, Math.Max(0, preset.MinPoints)).Select(k => preset.TimeGrid == T2TimeGrid.Span
+            ? "too-few-points"
+            : $"too-few-points: {k} detection{(k == 1 ? "" : "s")} in {string.Join(",", preset.Channels.Select(b => b.Name()))} within {preset.WindowEndDays:0} d of the first; need {preset.MinPoints}").ToArray();
         FluxFactor = Photometry.Rescale(1.0, Photometry.NanojanskyZeroPoint, preset.ZeroPoint);
     }
 
@@ -64,8 +69,10 @@ public sealed class T2FeatureExtractor : IFeatureExtractor
     public string? Extract(LightCurve lightCurve, Span<float> destination)
     {
         int channels = _wavelengths.Length, steps = Preset.Steps;
-        if (destination.Length < steps * channels)
+        if (destination.Length < steps * Preset.InputChannels)
             return "destination-too-small";
+        if (Preset.TimeGrid == T2TimeGrid.FirstDetection)
+            return ExtractWindow(lightCurve, destination);
 
         var mjd = lightCurve.Mjd; var band = lightCurve.Band; var flux = lightCurve.Flux; var err = lightCurve.FluxErr; var kind = lightCurve.Kind;
         if (_selected.Length < lightCurve.Count) _selected = new int[Math.Max(lightCurve.Count, _selected.Length * 2)];
@@ -83,7 +90,7 @@ public sealed class T2FeatureExtractor : IFeatureExtractor
             if (!float.IsFinite(err[i]) || !(err[i] > 0)) return "bad-flux-error";
             _selected[n++] = i;
         }
-        if (n < Preset.MinPoints) return "too-few-points";
+        if (n < Preset.MinPoints) return TooFewPointsReason(n);
 
         // Keep the latest MaxPoints (by time) when bounded; the light curve may be unsorted, so pick by time.
         int start = 0;
@@ -147,6 +154,122 @@ public sealed class T2FeatureExtractor : IFeatureExtractor
         }
         return null;
     }
+
+    /// <summary>
+    /// <see cref="T2TimeGrid.FirstDetection"/>: the GP fitted to the points of the window after the first detection, its
+    /// mean on the stretched grid divided by the peak, then the proximity channels (see <see cref="T2Preprocessing"/>).
+    /// </summary>
+    private string? ExtractWindow(LightCurve lightCurve, Span<float> destination)
+    {
+        int channels = _wavelengths.Length, steps = Preset.Steps, width = Preset.InputChannels;
+        var mjd = lightCurve.Mjd; var band = lightCurve.Band; var flux = lightCurve.Flux; var err = lightCurve.FluxErr; var kind = lightCurve.Kind;
+        if (_selected.Length < lightCurve.Count) _selected = new int[Math.Max(lightCurve.Count, _selected.Length * 2)];
+        int n = 0;
+        double first = double.PositiveInfinity;
+        for (int i = 0; i < lightCurve.Count; i++)
+        {
+            var k = kind[i];
+            if (k == PointKind.NonDetection && !Preset.IncludeNonDetections) continue;
+            if (k == PointKind.ForcedPhotometry && !Preset.IncludeForcedPhotometry) continue;
+            if (ChannelOf(band[i]) < 0) continue;
+            if (!double.IsFinite(mjd[i])) return "bad-time";
+            if (!float.IsFinite(flux[i])) return "bad-flux";
+            if (!float.IsFinite(err[i]) || !(err[i] > 0)) return "bad-flux-error";
+            _selected[n++] = i;
+            first = Math.Min(first, mjd[i]);
+        }
+        // The window: nothing after first + WindowEndDays is fitted (it is past the grid).
+        int m = 0;
+        for (int s = 0; s < n; s++)
+            if (mjd[_selected[s]] - first <= Preset.WindowEndDays) _selected[m++] = _selected[s];
+        n = m;
+        if (n < Preset.MinPoints) return TooFewPointsReason(n);
+        var sel = _selected.AsSpan(0, n);
+        SortIndicesByTime(sel, mjd);
+        // Thin evenly in time order to MaxPoints: keeps the start (which sets the anchor) and the latest point.
+        if (Preset.MaxPoints > 1 && n > Preset.MaxPoints)
+        {
+            int keep = Preset.MaxPoints;
+            for (int q = 0; q < keep; q++) sel[q] = sel[(int)((long)q * (n - 1) / (keep - 1))];
+            n = keep;
+            sel = sel[..n];
+        }
+        Array.Clear(_perChannel);
+        double last = double.NegativeInfinity;
+        foreach (int i in sel) { _perChannel[ChannelOf(band[i])]++; last = Math.Max(last, mjd[i]); }
+        for (int c = 0; c < channels; c++)
+            if (_perChannel[c] < Preset.MinPointsPerChannel) return _missingReasons[c];
+
+        _gp.Reset();
+        foreach (int i in sel)
+            _gp.AddPoint(mjd[i] - first, _wavelengths[ChannelOf(band[i])], flux[i] * FluxFactor, err[i] * FluxFactor);
+        LastFit = _gp.Fit();
+        LastPointCount = n;
+        LastSpanDays = last - first;
+        WindowGrid(Preset, _grid);
+
+        double observedEnd = last - first, peak = 0, peakAbs = 0;
+        for (int c = 0; c < channels; c++)
+        {
+            var column = _columns.AsSpan(c * steps, steps);
+            _gp.PredictMean(_grid, _wavelengths[c], column);
+            for (int j = 0; j < steps; j++)
+            {
+                if (!double.IsFinite(column[j])) return "gp-not-finite";
+                peakAbs = Math.Max(peakAbs, Math.Abs(column[j]));
+                if (_grid[j] >= 0 && _grid[j] <= observedEnd) peak = Math.Max(peak, column[j]);
+            }
+        }
+        // A single epoch (or a fading-only curve sampled between grid steps) has no grid time inside [first, last]:
+        // the largest |mean| anywhere stands in; an all-zero fit leaves the features at 0.
+        if (!(peak > 0)) peak = peakAbs > 0 ? peakAbs : 1.0;
+        double clamp = Preset.MaxAbsFeature > 0 ? Preset.MaxAbsFeature : double.PositiveInfinity;
+        for (int c = 0; c < channels; c++)
+        {
+            var column = _columns.AsSpan(c * steps, steps);
+            for (int j = 0; j < steps; j++)
+                destination[(Preset.ReverseTime ? steps - 1 - j : j) * width + c] = (float)Math.Clamp(column[j] / peak, -clamp, clamp);
+        }
+        if (Preset.ProximityChannels)
+        {
+            double inv = 1.0 / Preset.ProximityScaleDays;
+            for (int c = 0; c < channels; c++)
+            {
+                // sel is in time order: one merge-like sweep finds each grid time's nearest point of band c.
+                int p = 0;
+                double prev = double.NegativeInfinity;
+                for (int j = 0; j < steps; j++)
+                {
+                    double t = _grid[j];
+                    while (p < n && mjd[sel[p]] - first <= t)
+                    {
+                        if (ChannelOf(band[sel[p]]) == c) prev = mjd[sel[p]] - first;
+                        p++;
+                    }
+                    double next = double.PositiveInfinity;
+                    for (int q = p; q < n; q++)
+                        if (ChannelOf(band[sel[q]]) == c) { next = mjd[sel[q]] - first; break; }
+                    double d = Math.Min(t - prev, next - t);
+                    destination[(Preset.ReverseTime ? steps - 1 - j : j) * width + channels + c] = (float)Math.Exp(-d * inv);
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The grid times (days after the first detection) of a <see cref="T2TimeGrid.FirstDetection"/> preset.</summary>
+    public static void WindowGrid(T2Preprocessing preset, Span<double> grid)
+    {
+        int steps = grid.Length;
+        double tau = preset.GridStretchDays, ratio = 1 + (preset.WindowEndDays - preset.WindowStartDays) / tau;
+        for (int j = 0; j < steps; j++)
+            grid[j] = preset.WindowStartDays + tau * (Math.Pow(ratio, steps == 1 ? 0 : (double)j / (steps - 1)) - 1);
+    }
+
+    private string TooFewPointsReason(int n) =>
+        n < _tooFewReasons.Length ? _tooFewReasons[n] : $"too-few-points: {n} detections in {BandListText}; need {Preset.MinPoints}";
+
+    private string BandListText => string.Join(",", Preset.Channels.Select(b => b.Name()));
 
     private int ChannelOf(Band b)
     {

@@ -76,6 +76,49 @@ public sealed record T2Preprocessing
     /// </summary>
     public double MaxAbsFeature { get; init; } = 100.0;
 
+    /// <summary>
+    /// How the time grid is laid. <see cref="T2TimeGrid.Span"/> is t2's: <c>np.linspace(first, last, Steps)</c>, so a
+    /// 3-year curve and a 3-day alert both fill the grid and the model cannot tell a day from a year.
+    /// <see cref="T2TimeGrid.FirstDetection"/> anchors a fixed window on the first detection: grid time j is
+    /// <c>WindowStartDays + τ·((1 + (WindowEndDays − WindowStartDays)/τ)^(j/(Steps−1)) − 1)</c> days after it
+    /// (τ = <see cref="GridStretchDays"/>), dense early (0.3 d a step before the first detection, 0.6 d at it,
+    /// 1.2 d at +30 d, 6.5 d at the end), so a 3-day alert and the whole curve share one time axis.
+    /// </summary>
+    public T2TimeGrid TimeGrid { get; init; } = T2TimeGrid.Span;
+
+    /// <summary>First grid time, days relative to the first kept detection (<see cref="T2TimeGrid.FirstDetection"/>).</summary>
+    public double WindowStartDays { get; init; } = -5;
+
+    /// <summary>Last grid time, days after the first kept detection; later points are not fitted.</summary>
+    public double WindowEndDays { get; init; } = 195;
+
+    /// <summary>τ of the stretched grid: below τ days the steps are nearly even, beyond it they grow geometrically.</summary>
+    public double GridStretchDays { get; init; } = 10;
+
+    /// <summary>
+    /// Divide every band's GP mean by the object's peak (the largest mean over the bands between the first and the last
+    /// fitted detection) instead of robust-scaling each band on its own. Keeps colour and the rise/decline shape in the
+    /// features (per-band scaling removes the g − r colour, which is what separates most SN types early) while staying
+    /// independent of distance. Replaces <see cref="RobustScale"/> when set.
+    /// </summary>
+    public bool PeakScale { get; init; }
+
+    /// <summary>
+    /// After the band means, one channel per band: exp(−d/<see cref="ProximityScaleDays"/>) with d the days from the grid
+    /// time to the band's nearest fitted point. Tells the model where the curve is measured and where the GP only
+    /// extrapolates (an alert's future, a band not yet seen).
+    /// </summary>
+    public bool ProximityChannels { get; init; }
+
+    public double ProximityScaleDays { get; init; } = 5;
+
+    /// <summary>Channels of the model input: the bands, and with <see cref="ProximityChannels"/> one proximity channel per band.</summary>
+    public int InputChannels => Channels.Length * (ProximityChannels ? 2 : 1);
+
+    /// <summary>Names of the input channels, in order (band names; proximity channels as "&lt;band&gt;:near").</summary>
+    public IReadOnlyList<string> InputChannelNames =>
+        [.. Channels.Select(b => b.Name()), .. ProximityChannels ? Channels.Select(b => b.Name() + ":near") : []];
+
     /// <summary>ZTF g and r (the bands FINK's t2 uses for ZTF).</summary>
     public static readonly T2Preprocessing Ztf = new() { Name = "t2-ztf", Channels = [Band.ZtfG, Band.ZtfR] };
 
@@ -100,15 +143,44 @@ public sealed record T2Preprocessing
     /// <summary><see cref="FinkT2"/> with the columns in the other Python-set order, (ztfr, ztfg): what FINK's t2 saw in some processes.</summary>
     public static readonly T2Preprocessing FinkT2BandsSwapped = FinkT2 with { Name = "fink-t2-rg", Channels = [Band.ZtfR, Band.ZtfG] };
 
+    /// <summary>
+    /// The shipped ZTF models' recipe: g and r on a window anchored at the first detection (−5 to +195 d, stretched),
+    /// means divided by the peak, a proximity channel per band; 2 detections suffice (the 2-D GP carries one band to
+    /// the other across wavelength, so a single-band start is classified, its other band marked as unmeasured); at
+    /// most 200 points fitted, thinned evenly in time when a curve has more (bounds the O(n³) fit of long histories).
+    /// </summary>
+    public static readonly T2Preprocessing ZtfWindow = new()
+    {
+        Name = "t2-ztf-window", Channels = [Band.ZtfG, Band.ZtfR], TimeGrid = T2TimeGrid.FirstDetection,
+        RobustScale = false, PeakScale = true, ProximityChannels = true, MinPoints = 2, MinPointsPerChannel = 0, MaxPoints = 200,
+        MaxAbsFeature = 20,
+    };
+
+    /// <summary><see cref="ZtfWindow"/> for Rubin ugrizy.</summary>
+    public static readonly T2Preprocessing LsstWindow = ZtfWindow with { Name = "t2-lsst-window", Channels = [.. Bands.Lsst] };
+
+    /// <summary>The recipe of the shipped model of a survey (the span grid until a window model ships).</summary>
     public static T2Preprocessing ForSurvey(Survey survey) => survey == Survey.Ztf ? Ztf : Lsst;
 
     public static T2Preprocessing ByName(string name) => name.ToLowerInvariant() switch
     {
+        "t2-ztf-window" => ZtfWindow,
+        "t2-lsst-window" => LsstWindow,
         "t2-ztf" or "ztf" => Ztf,
         "t2-lsst" or "lsst" or "elasticc" => Lsst,
         "fink-t2" => FinkT2,
         "fink-t2-production" => FinkT2Production,
         "fink-t2-rg" => FinkT2BandsSwapped,
-        _ => throw new ArgumentException($"unknown preprocessing preset '{name}': use t2-ztf, t2-lsst, fink-t2, fink-t2-production or fink-t2-rg"),
+        _ => throw new ArgumentException($"unknown preprocessing preset '{name}': use t2-ztf-window, t2-lsst-window, t2-ztf, t2-lsst, fink-t2, fink-t2-production or fink-t2-rg"),
     };
+}
+
+/// <summary>How <see cref="T2Preprocessing"/> lays its time grid.</summary>
+public enum T2TimeGrid
+{
+    /// <summary>t2's: Steps points from the first to the last fitted point.</summary>
+    Span,
+
+    /// <summary>A fixed, stretched window anchored on the first fitted detection.</summary>
+    FirstDetection,
 }

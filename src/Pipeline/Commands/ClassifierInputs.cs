@@ -13,7 +13,19 @@ internal sealed record ObjectLightCurve(string Id, LightCurve LightCurve, int Cl
     public string Object => ObjectId ?? Id;
 
     /// <summary>True for a truncated alert-like history (see <see cref="ClassifierInputs.AlertHistories"/>), false for a full light curve.</summary>
-    public bool IsAlertHistory => ObjectId is not null;
+    public bool IsAlertHistory { get; init; }
+
+    /// <summary>The object's redshift when the label table gives one (bounds the augmentation), else NaN.</summary>
+    public double Redshift { get; init; } = double.NaN;
+
+    /// <summary>A light curve made by <see cref="Alerts.Classifier.Training.LightCurveAugmenter"/> from the object's own.</summary>
+    public bool IsAugmented { get; init; }
+
+    /// <summary>For a view cut at N days after the first detection, N (see <see cref="ClassifierInputs.DayViews"/>); null otherwise.</summary>
+    public double? View { get; init; }
+
+    /// <summary>True for an object of a real labelled set (its label table has a <c>set</c> column), false for simulated ones.</summary>
+    public bool IsReal { get; init; }
 }
 
 /// <summary>Inputs shared by <c>alerts classify</c>, <c>alerts evaluate</c> and <c>alerts features</c>.</summary>
@@ -62,21 +74,30 @@ internal static class ClassifierInputs
 
     public static List<ObjectLightCurve> ReadBts(string folder, Dictionary<string, int> skipped, int limit) =>
         BtsLabelledSet.Read(folder, skipped).Take(limit > 0 ? limit : int.MaxValue)
-            .Select(x => new ObjectLightCurve(x.ObjectId, x.LightCurve, x.ClassIndex, x.SourceType)).ToList();
+            .Select(x => new ObjectLightCurve(x.ObjectId, x.LightCurve, x.ClassIndex, x.SourceType) { IsReal = true }).ToList();
 
     /// <summary>
     /// Reads a label table (CSV: object_id, class, ...; class is a T2Classes name). Returns object_id → class index.
     /// Rows whose class is not a t2 class are counted in <paramref name="skipped"/>.
     /// </summary>
-    public static Dictionary<string, int> ReadLabels(string path, Dictionary<string, int> skipped)
+    public static Dictionary<string, int> ReadLabels(string path, Dictionary<string, int> skipped) => ReadLabels(path, skipped, null, out _);
+
+    /// <summary>
+    /// <see cref="ReadLabels(string, Dictionary{string, int})"/> that also collects each object's redshift (column
+    /// <c>redshift</c>, when present) and says whether the table is of real objects (a <c>set</c> column, as
+    /// tools/train/real_sets.py and the real sets' own tables write). The class column is <c>class</c> or <c>t2_class</c>.
+    /// </summary>
+    public static Dictionary<string, int> ReadLabels(string path, Dictionary<string, int> skipped, Dictionary<string, double>? redshifts, out bool real)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"--labels {path}: file not found; expected labels.csv (object_id, class, ...) from alerts simulate", path);
         if (!path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"--labels {path}: only the CSV label table is read here; pass <out>/labels.csv");
         using var reader = new StreamReader(path);
         var header = BtsLabelledSet.SplitCsvPublic(reader.ReadLine() ?? "");
-        int id = header.IndexOf("object_id"), cls = header.IndexOf("class");
-        if (id < 0 || cls < 0) throw new InvalidDataException($"{path}: header lacks column {(id < 0 ? "object_id" : "class")}; the label table is object_id, class, survey, redshift, ...");
+        int id = header.IndexOf("object_id"), cls = header.IndexOf("class"), z = header.IndexOf("redshift");
+        if (cls < 0) cls = header.IndexOf("t2_class");
+        real = header.Contains("set");
+        if (id < 0 || cls < 0) throw new InvalidDataException($"{path}: header lacks column {(id < 0 ? "object_id" : "class")}; the label table is object_id, class (or t2_class), survey, redshift, ...");
         var map = new Dictionary<string, int>(StringComparer.Ordinal);
         string? line;
         while ((line = reader.ReadLine()) is not null)
@@ -85,8 +106,10 @@ internal static class ClassifierInputs
             var f = BtsLabelledSet.SplitCsvPublic(line);
             if (f.Count <= Math.Max(id, cls)) continue;
             int c = T2Classes.IndexOf(f[cls]);
-            if (c < 0) { skipped[f[cls]] = skipped.GetValueOrDefault(f[cls]) + 1; continue; }
+            if (c < 0) { var key = f[cls].Length == 0 ? "(no t2 class)" : f[cls]; skipped[key] = skipped.GetValueOrDefault(key) + 1; continue; }
             map[f[id]] = c;
+            if (redshifts is not null && z >= 0 && z < f.Count && double.TryParse(f[z], NumberStyles.Float, CultureInfo.InvariantCulture, out var zv))
+                redshifts[f[id]] = zv;
         }
         return map;
     }
@@ -161,12 +184,13 @@ internal static class ClassifierInputs
         }
         if (string.IsNullOrEmpty(lightcurves) || string.IsNullOrEmpty(labels))
             throw new ArgumentException("pass --lightcurves TABLE and --labels TABLE (from alerts simulate), or --bts DIR (real ZTF BTS light curves)");
-        var lab = ReadLabels(labels, skipped);
+        var redshifts = new Dictionary<string, double>(StringComparer.Ordinal);
+        var lab = ReadLabels(labels, skipped, redshifts, out bool real);
         var list = new List<ObjectLightCurve>();
         foreach (var o in ReadTable(lightcurves, survey))
         {
             if (!lab.TryGetValue(o.Id, out var c)) { skipped["(no label)"] = skipped.GetValueOrDefault("(no label)") + 1; continue; }
-            list.Add(o with { ClassIndex = c, SourceLabel = T2Classes.Names[c] });
+            list.Add(o with { ClassIndex = c, SourceLabel = T2Classes.Names[c], Redshift = redshifts.GetValueOrDefault(o.Id, double.NaN), IsReal = real });
             if (limit > 0 && list.Count >= limit) break;
         }
         return list;
@@ -206,9 +230,81 @@ internal static class ClassifierInputs
                 var cut = new LightCurve(Math.Min(lc.Count, i + 1));
                 for (int k = 0; k <= i; k++)
                     if (lc.Mjd[k] >= t - historyDays) cut.Add(lc.Mjd[k], lc.Band[k], lc.Flux[k], lc.FluxErr[k], lc.Kind[k]);
-                list.Add(new ObjectLightCurve($"{o.Id}@{t.ToString("0.#####", CultureInfo.InvariantCulture)}", cut, o.ClassIndex, o.SourceLabel, o.Id));
+                list.Add(o with { Id = $"{o.Id}@{t.ToString("0.#####", CultureInfo.InvariantCulture)}", LightCurve = cut, ObjectId = o.Object, IsAlertHistory = true });
             }
         }
+        return list;
+    }
+
+    /// <summary>
+    /// Views of each object as it looked N days after its first detection: the points up to first + N days, for each N
+    /// in <paramref name="days"/> (the early-classification measure: 3, 5, 10, 20, 30 d). A view is left out when it
+    /// would hold every point of the object (it is then the whole curve). <paramref name="includeFull"/> keeps the whole curve.
+    /// </summary>
+    public static List<ObjectLightCurve> DayViews(IReadOnlyList<ObjectLightCurve> objects, IReadOnlyList<double> days, bool includeFull, bool keepRedundant = false)
+    {
+        var list = new List<ObjectLightCurve>(objects.Count * (days.Count + 1));
+        foreach (var o in objects)
+        {
+            if (includeFull) list.Add(o);
+            var lc = o.LightCurve;
+            double first = double.PositiveInfinity;
+            for (int k = 0; k < lc.Count; k++) if (lc.Kind[k] == PointKind.Detection) first = Math.Min(first, lc.Mjd[k]);
+            if (!double.IsFinite(first)) continue;
+            foreach (var d in days)
+            {
+                var cut = new LightCurve(lc.Count);
+                for (int k = 0; k < lc.Count; k++)
+                    if (lc.Mjd[k] <= first + d) cut.Add(lc.Mjd[k], lc.Band[k], lc.Flux[k], lc.FluxErr[k], lc.Kind[k]);
+                if (cut.Count == lc.Count && !keepRedundant) continue;
+                list.Add(o with { Id = $"{o.Id}+{d.ToString("0.##", CultureInfo.InvariantCulture)}d", LightCurve = cut, ObjectId = o.Object, View = d });
+            }
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// Per object, <paramref name="perObjectOf"/>(object) augmented light curves (<see cref="Alerts.Classifier.Training.LightCurveAugmenter"/>:
+    /// moved to a higher redshift through the GP, new cadence, noise and detection threshold) besides the object itself.
+    /// Augmented curves with fewer than 3 detections are drawn again (up to 4 tries). Deterministic for a seed; runs on
+    /// <paramref name="workers"/> threads.
+    /// </summary>
+    public static List<ObjectLightCurve> Augment(IReadOnlyList<ObjectLightCurve> objects, Func<ObjectLightCurve, int> perObjectOf, Survey survey, int seed, int workers)
+    {
+        var bands = survey == Survey.Ztf ? new[] { Band.ZtfG, Band.ZtfR } : Bands.Lsst;
+        var options = new Alerts.Classifier.Training.AugmentationOptions();
+        if (survey != Survey.Ztf) options = options with { BandVisitProbability = [0.1, 0.2, 0.25, 0.25, 0.2, 0.15], LimitingMagnitude = 23.5, MinLimitingMagnitude = 22, MaxLimitingMagnitude = 24.5, MeanGapDays = 2 };
+        var made = new List<ObjectLightCurve>?[objects.Count];
+        int next = -1;
+        var threads = Enumerable.Range(0, Math.Max(1, workers)).Select(_ => new Thread(() =>
+        {
+            var aug = new Alerts.Classifier.Training.LightCurveAugmenter(bands, options);
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < objects.Count)
+            {
+                var o = objects[i];
+                int perObject = perObjectOf(o);
+                var mine = new List<ObjectLightCurve>(perObject);
+                if (aug.Fit(o.LightCurve))
+                {
+                    var rng = new Random(unchecked((int)StableHash(o.Id) ^ seed));
+                    for (int k = 0; k < perObject; k++)
+                        for (int attempt = 0; attempt < 4; attempt++)
+                        {
+                            var lc = new LightCurve(64);
+                            double z = aug.Sample(double.IsFinite(o.Redshift) && o.Redshift > 0 ? o.Redshift : 0.05, rng, lc);
+                            if (lc.Count < 3) continue;
+                            mine.Add(o with { Id = $"{o.Id}~{k}", LightCurve = lc, ObjectId = o.Object, IsAugmented = true, Redshift = z });
+                            break;
+                        }
+                }
+                made[i] = mine;
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        var list = new List<ObjectLightCurve>(objects.Count + made.Sum(m => m!.Count));
+        for (int i = 0; i < objects.Count; i++) { list.Add(objects[i]); list.AddRange(made[i]!); }
         return list;
     }
 
@@ -239,15 +335,24 @@ internal static class ClassifierInputs
         public Option<bool> NoFull { get; } = new("--no-full") { Description = "with --alert-samples: leave out the full light curves (alert-level evaluation)" };
         public Option<double?> HistoryDays { get; } = new("--history-days") { Description = "alert history window in days (default: the survey's, as the simulator writes alerts)" };
         public Option<int> Seed { get; } = new("--sample-seed") { Description = "seed for the alert times drawn", DefaultValueFactory = _ => 1 };
-        public IEnumerable<Option> All => [Samples, NoFull, HistoryDays, Seed];
+        public Option<string?> Days { get; } = new("--days") { Description = "also views of each object N days after its first detection, e.g. 3,5,10,20,30 (views that would hold the whole curve are left out)" };
+        public IEnumerable<Option> All => [Samples, NoFull, HistoryDays, Seed, Days];
 
         public List<ObjectLightCurve> Apply(ParseResult parse, List<ObjectLightCurve> objects, Survey survey)
         {
             int n = parse.GetValue(Samples);
             if (n < 0) throw new ArgumentException($"--alert-samples {n}: must be 0 or more");
-            if (n == 0) return objects;
-            return AlertHistories(objects, n, parse.GetValue(HistoryDays) ?? AlertHistoryDays(survey), parse.GetValue(Seed), !parse.GetValue(NoFull));
+            var days = ParseDays(parse.GetValue(Days));
+            var result = n == 0 ? objects : AlertHistories(objects, n, parse.GetValue(HistoryDays) ?? AlertHistoryDays(survey), parse.GetValue(Seed), !parse.GetValue(NoFull));
+            // Views that equal the whole curve are kept: a view's coverage counts every object, early or finished.
+            if (days.Count > 0) result.AddRange(DayViews(objects, days, includeFull: false, keepRedundant: true));
+            return result;
         }
+
+        public static List<double> ParseDays(string? text) => string.IsNullOrWhiteSpace(text) ? [] :
+            text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(x =>
+                double.TryParse(x, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0 ? d
+                : throw new ArgumentException($"--days {text}: '{x}' is not a positive number of days; use e.g. --days 3,5,10,20,30")).ToList();
     }
 
     public static string F(double v, string fmt = "0.000") => double.IsNaN(v) ? "-" : v.ToString(fmt, CultureInfo.InvariantCulture);

@@ -25,9 +25,12 @@ public static class FeaturesCommand
         var limit = new Option<int>("--limit") { Description = "at most N objects (0 = all)" };
         var workers = new Option<int>("--workers") { Description = "worker threads (one GP each)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var ids = new Option<string?>("--ids") { Description = "only the object ids listed in this file (one per line), e.g. the held-out split train_t2.py writes" };
+        var augment = new Option<int>("--augment") { Description = "per object, N augmented light curves (moved to a higher redshift through the GP, new cadence, noise and detection threshold; see LightCurveAugmenter) before the alert samples and day views are cut" };
+        var augmentTarget = new Option<int>("--augment-target") { Description = "instead of --augment: per class, enough augmented curves per object that the class reaches about N light curves (rare classes get more, capped at 60 per object)" };
+        var augmentSeed = new Option<int>("--augment-seed") { Description = "seed of the augmentation", DefaultValueFactory = _ => 1 };
         var sampling = new ClassifierInputs.AlertSampleOptions();
         var cmd = new Command("features", "Compute t2 inputs (GP on a 100-step grid, robust-scaled) for labelled light curves, for training.");
-        foreach (var o in new Option[] { lightcurves, labels, bts, survey, preset, output, limit, workers, ids }.Concat(sampling.All)) cmd.Options.Add(o);
+        foreach (var o in new Option[] { lightcurves, labels, bts, survey, preset, output, limit, workers, ids, augment, augmentTarget, augmentSeed }.Concat(sampling.All)) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             try
@@ -37,6 +40,13 @@ public static class FeaturesCommand
                 var skipped = new Dictionary<string, int>();
                 var objects = ClassifierInputs.ReadLabelled(parse.GetValue(bts), parse.GetValue(lightcurves), parse.GetValue(labels), sv, skipped, parse.GetValue(ids) is null ? parse.GetValue(limit) : 0);
                 if (parse.GetValue(ids) is { } idFile) objects = ClassifierInputs.FilterIds(objects, idFile, parse.GetValue(limit));
+                if (parse.GetValue(augment) is > 0 and var perObject)
+                    objects = ClassifierInputs.Augment(objects, _ => perObject, sv, parse.GetValue(augmentSeed), Math.Max(1, parse.GetValue(workers)));
+                else if (parse.GetValue(augmentTarget) is > 0 and var target)
+                {
+                    var perClass = objects.GroupBy(o => o.ClassIndex).ToDictionary(g => g.Key, g => Math.Clamp((int)Math.Round((double)target / g.Count()) - 1, 0, 60));
+                    objects = ClassifierInputs.Augment(objects, o => perClass[o.ClassIndex], sv, parse.GetValue(augmentSeed), Math.Max(1, parse.GetValue(workers)));
+                }
                 objects = sampling.Apply(parse, objects, sv);
                 Run(objects, pre, parse.GetValue(output)!, Math.Max(1, parse.GetValue(workers)), skipped);
                 return 0;
@@ -52,7 +62,7 @@ public static class FeaturesCommand
 
     private static void Run(List<ObjectLightCurve> objects, T2Preprocessing preset, string output, int workers, Dictionary<string, int> skipped)
     {
-        int size = preset.Steps * preset.Channels.Length;
+        int size = preset.Steps * preset.InputChannels;
         var x = new float[objects.Count * size];
         var reasons = new string?[objects.Count];
         var sw = Stopwatch.StartNew();
@@ -81,6 +91,9 @@ public static class FeaturesCommand
         var ids = new List<string>(keep.Count);
         var objectIds = new List<string>(keep.Count);
         var alertSample = new long[keep.Count];
+        var augmented = new long[keep.Count];
+        var real = new long[keep.Count];
+        var view = new double[keep.Count];
         for (int k = 0; k < keep.Count; k++)
         {
             x.AsSpan(keep[k] * size, size).CopyTo(xs.AsSpan(k * size, size));
@@ -88,25 +101,33 @@ public static class FeaturesCommand
             ids.Add(objects[keep[k]].Id);
             objectIds.Add(objects[keep[k]].Object);
             alertSample[k] = objects[keep[k]].IsAlertHistory ? 1 : 0;
+            augmented[k] = objects[keep[k]].IsAugmented ? 1 : 0;
+            real[k] = objects[keep[k]].IsReal ? 1 : 0;
+            view[k] = objects[keep[k]].View ?? double.NaN;
         }
         var dir = Path.GetDirectoryName(Path.GetFullPath(output));
         if (dir is not null) Directory.CreateDirectory(dir);
         if (output.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
         {
             using var f = File.Create(output);
-            NumpyArchive.WriteNpy(f, xs, keep.Count, preset.Steps, preset.Channels.Length);
+            NumpyArchive.WriteNpy(f, xs, keep.Count, preset.Steps, preset.InputChannels);
         }
         else
         {
             NumpyArchive.WriteNpz(output,
             [
-                ("X", s => NumpyArchive.WriteNpy(s, xs, keep.Count, preset.Steps, preset.Channels.Length)),
+                ("X", s => NumpyArchive.WriteNpy(s, xs, keep.Count, preset.Steps, preset.InputChannels)),
                 ("y", s => NumpyArchive.WriteNpy(s, ys, keep.Count)),
                 ("ids", s => NumpyArchive.WriteNpy(s, ids)),
                 // Row → object (alert samples of one object share it: train/held-out splits must be by object).
                 ("objects", s => NumpyArchive.WriteNpy(s, objectIds)),
                 ("alert_sample", s => NumpyArchive.WriteNpy(s, alertSample, keep.Count)),
-                ("channels", s => NumpyArchive.WriteNpy(s, preset.Channels.Select(b => b.Name()).ToList())),
+                ("augmented", s => NumpyArchive.WriteNpy(s, augmented, keep.Count)),
+                ("real", s => NumpyArchive.WriteNpy(s, real, keep.Count)),
+                // Days after the first detection a view was cut at; NaN for whole curves and alert samples.
+                ("view", s => NumpyArchive.WriteNpy(s, view, keep.Count)),
+                ("channels", s => NumpyArchive.WriteNpy(s, preset.InputChannelNames.ToList())),
+                ("preset", s => NumpyArchive.WriteNpy(s, new List<string> { preset.Name })),
                 ("classes", s => NumpyArchive.WriteNpy(s, T2Classes.Names)),
             ]);
         }

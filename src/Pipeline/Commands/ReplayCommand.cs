@@ -206,12 +206,11 @@ public static class ReplayCommand
         foreach (var file in files)
         {
             var model = new OnnxT2Classifier(file, new OnnxT2Options { PreprocessWorkers = preprocessWorkers });
-            var s = model.ChannelCount switch
-            {
-                2 or 3 => Survey.Ztf,
-                6 => Survey.Lsst,
-                _ => throw new InvalidDataException($"model {file} takes {model.ChannelCount} bands; t2 models here take 2 (ZTF g/r) or 6 (Rubin ugrizy)"),
-            };
+            // The survey is the one whose bands the model's preprocessing reads (its input may carry more channels than bands).
+            var bands = model.Preprocessing.Channels;
+            var s = bands.All(b => Bands.Ztf.Contains(b)) ? Survey.Ztf
+                : bands.All(b => Bands.Lsst.Contains(b)) ? Survey.Lsst
+                : throw new InvalidDataException($"model {file} reads bands {string.Join(",", bands.Select(b => b.Name()))}; t2 models here read ZTF g/r or Rubin ugrizy");
             if (!bySurvey.TryAdd(s, model))
                 throw new ArgumentException($"two models for {s.Name()}: {file} and {((OnnxT2Classifier)bySurvey[s]).ModelPath}; give one --model per survey");
             if (s == Survey.Lsst) bySurvey.TryAdd(Survey.Elasticc, model);
