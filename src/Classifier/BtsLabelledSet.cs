@@ -109,6 +109,14 @@ public static class BtsLabelledSet
         }
     }
 
+    /// <summary>Every light-curve file of the folder (light-curves/*.csv) in file-name order; the label table is not read.</summary>
+    public static IEnumerable<string> LightCurveFiles(string folder)
+    {
+        var files = Directory.GetFiles(Path.Combine(folder, "light-curves"), "*.csv");
+        Array.Sort(files, StringComparer.Ordinal);
+        return files;
+    }
+
     private static void Count(Dictionary<string, int> d, string key) => d[key] = d.GetValueOrDefault(key) + 1;
 
     /// <summary>Splits a CSV line with double-quote quoting (the BTS table quotes some fields).</summary>

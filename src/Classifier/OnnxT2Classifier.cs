@@ -87,7 +87,7 @@ public sealed class OnnxT2Classifier : IAlertClassifier, IDisposable
     {
         Options = options ?? new OnnxT2Options();
         if (!File.Exists(modelPath))
-            throw new FileNotFoundException($"model file {modelPath} does not exist: pass --model with a t2 ONNX file (models/t2-ztf.onnx or models/t2-lsst.onnx)", modelPath);
+            throw new FileNotFoundException($"model file {modelPath} does not exist: pass --model with a t2 model file (.onnx or .ort, e.g. models/t2-ztf.deployed.ort or models/t2-lsst.deployed.ort)", modelPath);
         var bytes = File.ReadAllBytes(modelPath);
         ModelId = Convert.ToHexStringLower(SHA256.HashData(bytes))[..12];
         ModelPath = modelPath;

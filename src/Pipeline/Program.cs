@@ -7,6 +7,8 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        // Spectre's default console writes to stdout: give it the wide profile when redirected (see Consoles).
+        Spectre.Console.AnsiConsole.Console = Consoles.Out;
         var root = new RootCommand("Alerts: decode, classify and archive astronomical transient alerts (ZTF, Rubin/LSST).");
         // One line per command; each command lives in Commands/<Name>Command.cs.
         root.Subcommands.Add(VersionCommand.Create());

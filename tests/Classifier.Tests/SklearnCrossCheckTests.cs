@@ -9,14 +9,10 @@ namespace Alerts.Classifier.Tests;
 /// <summary>A fact that needs Debian's python3-sklearn (the independent GP implementation); skipped with the reason when absent.</summary>
 public sealed class SklearnFactAttribute : FactAttribute
 {
-    public static readonly bool Available = Check();
-
     public SklearnFactAttribute()
     {
-        if (!Available) Skip = "needs /usr/bin/python3 with scikit-learn (apt-get install python3-sklearn) as the independent GP reference";
+        if (Referees.MissingReason(Referee.PythonSklearn) is { } reason) Skip = reason;
     }
-
-    private static bool Check() => DebianPython.CanImport("sklearn");
 }
 
 public class SklearnCrossCheckTests

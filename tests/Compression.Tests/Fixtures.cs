@@ -22,8 +22,6 @@ public static class Fixtures
         return (exitCode, stdout + stderr);
     }
 
-    public static bool PythonOnnxAvailable => File.Exists(DebianPython.Interpreter) && OnnxChecker(RandomModel).ExitCode == 0;
-
     public static double MaxAbsDiff(float[] a, float[] b)
     {
         Assert.Equal(a.Length, b.Length);
@@ -47,6 +45,6 @@ public sealed class PythonOnnxFactAttribute : FactAttribute
 {
     public PythonOnnxFactAttribute()
     {
-        if (!Fixtures.PythonOnnxAvailable) Skip = "needs /usr/bin/python3 with python3-onnx (Debian) for onnx.checker";
+        if (Referees.MissingReason(Referee.PythonOnnx) is { } reason) Skip = reason;
     }
 }

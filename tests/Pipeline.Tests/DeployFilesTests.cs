@@ -189,6 +189,6 @@ public sealed class PromtoolFactAttribute : FactAttribute
 {
     public PromtoolFactAttribute()
     {
-        if (!File.Exists("/usr/bin/promtool")) Skip = "needs /usr/bin/promtool (apt-get install prometheus; .ci/run installs it)";
+        if (Referees.MissingReason(Referee.Promtool) is { } reason) Skip = reason;
     }
 }

@@ -253,6 +253,6 @@ public sealed class PrometheusFactAttribute : FactAttribute
 {
     public PrometheusFactAttribute()
     {
-        if (!File.Exists(PrometheusServer.Binary)) Skip = "needs /usr/bin/prometheus (apt-get install prometheus; .ci/run installs it)";
+        if (Referees.MissingReason(Referee.Prometheus) is { } reason) Skip = reason;
     }
 }

@@ -5,7 +5,7 @@ namespace Alerts.Tests.Shared;
 /// <summary>
 /// Locates <c>../shared/data</c> (real public alerts, schemas and labelled light curves that we may read but
 /// not redistribute). It is present in CI and on developer machines of this workplace, and absent elsewhere:
-/// tests that need it call <see cref="RequireOrSkip"/> and are skipped with the stated reason.
+/// tests that need it carry <see cref="SharedDataFactAttribute"/> and are skipped with the stated reason.
 /// Override with the ALERTS_SHARED_DATA environment variable.
 /// </summary>
 public static class SharedData
@@ -41,20 +41,24 @@ public static class SharedData
     private static string ThisFileDir([CallerFilePath] string path = "") => System.IO.Path.GetDirectoryName(path) ?? ".";
 }
 
-/// <summary>A fact that is skipped, with <see cref="SharedData.SkipReason"/>, when ../shared/data is absent.</summary>
+/// <summary>A fact that is skipped, with <see cref="SharedData.SkipReason"/>, when ../shared/data is absent, and with
+/// <see cref="Referees.MissingReason"/> when one of the referees it also needs is not installed.</summary>
 public sealed class SharedDataFactAttribute : FactAttribute
 {
-    public SharedDataFactAttribute()
+    public SharedDataFactAttribute(params Referee[] needs)
     {
         if (!SharedData.IsPresent) Skip = SharedData.SkipReason;
+        else if (Referees.MissingReason(needs) is { } reason) Skip = reason;
     }
 }
 
-/// <summary>A theory that is skipped, with <see cref="SharedData.SkipReason"/>, when ../shared/data is absent.</summary>
+/// <summary>A theory that is skipped, with <see cref="SharedData.SkipReason"/>, when ../shared/data is absent, and with
+/// <see cref="Referees.MissingReason"/> when one of the referees it also needs is not installed.</summary>
 public sealed class SharedDataTheoryAttribute : TheoryAttribute
 {
-    public SharedDataTheoryAttribute()
+    public SharedDataTheoryAttribute(params Referee[] needs)
     {
         if (!SharedData.IsPresent) Skip = SharedData.SkipReason;
+        else if (Referees.MissingReason(needs) is { } reason) Skip = reason;
     }
 }

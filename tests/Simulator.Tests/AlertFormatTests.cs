@@ -109,7 +109,7 @@ public class AlertFormatTests
         }
     }
 
-    [SharedDataFact]
+    [SharedDataFact(Referee.PythonAvro)]
     public void Python_avro_reads_our_ztf_container_files_and_our_values()
     {
         var dir = Directory.CreateTempSubdirectory("sim-py").FullName;

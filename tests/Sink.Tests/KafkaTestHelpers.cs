@@ -60,6 +60,4 @@ public static class KafkaTestHelpers
         }
         return result;
     }
-
-    public static bool KcatAvailable => File.Exists("/usr/bin/kcat");
 }

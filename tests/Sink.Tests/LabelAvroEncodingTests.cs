@@ -50,7 +50,7 @@ public sealed class LabelAvroEncodingTests
         }
     }
 
-    [Fact]
+    [RefereeFact(Referee.PythonAvro)]
     public void Python_avro_reads_the_edge_strings_as_written()
     {
         var enc = new LabelAvroEncoder(LabelEncoding.SingleRecordContainer);

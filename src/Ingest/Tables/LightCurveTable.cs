@@ -261,7 +261,7 @@ internal static class ParquetTables
 
     public static async Task<string?[]> ReadStringsAsync(ParquetRowGroupReader rg, DataField f, int n)
     {
-        var a = new string[n];
+        var a = new string?[n];
         await rg.ReadAsync(f, a.AsMemory());
         return a;
     }

@@ -30,25 +30,25 @@ public static class ArchiveCommand
             var s = parse.GetValue(survey);
             if (!dir.Exists)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]--root {dir.FullName}: no such directory.[/] Pass the archive root given to the Parquet sink (Sink:Parquet:Root).");
+                Consoles.Err.MarkupLineInterpolated($"[red]--root {dir.FullName}: no such directory.[/] Pass the archive root given to the Parquet sink (Sink:Parquet:Root).");
                 return 2;
             }
             Survey? sv = null;
             if (s is not null)
             {
                 var match = Enum.GetValues<Survey>().Where(x => x.Name() == s.ToLowerInvariant()).ToArray();
-                if (match.Length == 0) { AnsiConsole.MarkupLineInterpolated($"[red]--survey {s}: unknown survey.[/] Use ztf, lsst or elasticc."); return 2; }
+                if (match.Length == 0) { Consoles.Err.MarkupLineInterpolated($"[red]--survey {s}: unknown survey.[/] Use ztf, lsst or elasticc."); return 2; }
                 sv = match[0];
             }
             IReadOnlyList<CompactionResult> results;
             try
             {
-                results = await AnsiConsole.Status().StartAsync($"Compacting night {n} under {dir.FullName}...",
+                results = await Consoles.Err.Status().StartAsync($"Compacting night {n} under {dir.FullName}...",
                     _ => new ArchiveCompactor(dir.FullName, parse.GetValue(rowGroup)).CompactNightAsync(n, sv, ct));
             }
             catch (ArgumentException e)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
+                Consoles.Err.MarkupLineInterpolated($"[red]{e.Message}[/]");
                 return 2;
             }
             var table = new Table().AddColumns("partition", "files in", "rows in", "rows out", "duplicates dropped", "output");
@@ -56,7 +56,7 @@ public static class ArchiveCommand
                 table.AddRow(Path.GetRelativePath(dir.FullName, r.Directory), r.FilesIn.ToString(),
                     r.RowsIn < 0 ? "-" : r.RowsIn.ToString("N0"), r.RowsOut < 0 ? "-" : r.RowsOut.ToString("N0"),
                     r.DuplicatesDropped.ToString("N0"), r.Output is null ? "(nothing to merge)" : Path.GetFileName(r.Output));
-            if (results.Count == 0) AnsiConsole.MarkupLineInterpolated($"[yellow]No partition for night {n} under {dir.FullName}.[/]");
+            if (results.Count == 0) Consoles.Err.MarkupLineInterpolated($"[yellow]No partition for night {n} under {dir.FullName}.[/]");
             else AnsiConsole.Write(table);
             return 0;
         });

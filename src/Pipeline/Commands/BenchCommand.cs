@@ -52,7 +52,6 @@ public static class BenchCommand
         foreach (var o in new Option[] { alerts, burst, partitions, burstPartitions, workers, classifyWorkers, sinkQueue, batch, flush, nights, compare, repeat, skip }) e2e.Options.Add(o);
         e2e.SetAction(async (parse, ct) =>
         {
-            if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
             int n = parse.GetValue(alerts), nBurst = parse.GetValue(burst), parts = parse.GetValue(partitions), burstParts = parse.GetValue(burstPartitions);
             if (n > parts * 75) { Console.Error.WriteLine($"error: --alerts {n} over --partitions {parts} exceeds the mock cluster's ~5 MB per partition; raise --partitions to at least {n / 75 + 1}"); return 2; }
             if (nBurst > burstParts * 75) { Console.Error.WriteLine($"error: --burst {nBurst} over --burst-partitions {burstParts} exceeds the mock cluster's ~5 MB per partition; raise --burst-partitions to at least {nBurst / 75 + 1}"); return 2; }
@@ -131,7 +130,7 @@ public static class BenchCommand
             p.WaitForExit();
             kcatSeconds = kcat.Elapsed.TotalSeconds;
         }
-        catch (System.ComponentModel.Win32Exception) { AnsiConsole.MarkupLine("[yellow]kcat not installed: no transport ceiling (apt-get install kcat)[/]"); }
+        catch (System.ComponentModel.Win32Exception) { Consoles.Err.MarkupLine("[yellow]kcat not installed: no transport ceiling (apt-get install kcat)[/]"); }
 
         // 2. Sustained: the service drains the pre-loaded topic.
         var archive = Path.Combine(Path.GetTempPath(), "alerts-bench-" + Guid.NewGuid().ToString("N"));

@@ -32,7 +32,7 @@ internal sealed record ObjectLightCurve(string Id, LightCurve LightCurve, int Cl
 internal static class ClassifierInputs
 {
     /// <summary>Spectre console on stderr, so stdout carries only machine output (JSON lines).</summary>
-    public static IAnsiConsole Stderr { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+    public static IAnsiConsole Stderr => Consoles.Err;
 
     public static Survey ParseSurvey(string? text) => (text ?? "ztf").ToLowerInvariant() switch
     {
@@ -42,23 +42,8 @@ internal static class ClassifierInputs
         var s => throw new ArgumentException($"--survey {s}: use ztf or lsst"),
     };
 
-    /// <summary>The model named by --model, or models/t2-&lt;survey&gt;.onnx found above the working directory or the executable.</summary>
-    public static string ResolveModel(string? model, Survey survey)
-    {
-        if (!string.IsNullOrEmpty(model))
-        {
-            if (!File.Exists(model)) throw new FileNotFoundException($"--model {model}: file not found; pass a t2 ONNX file such as models/t2-ztf.onnx", model);
-            return model;
-        }
-        var name = $"t2-{(survey == Survey.Ztf ? "ztf" : "lsst")}.onnx";
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                var p = Path.Combine(dir.FullName, "models", name);
-                if (File.Exists(p)) return p;
-            }
-        throw new FileNotFoundException($"no --model given and models/{name} not found above {Directory.GetCurrentDirectory()}: pass --model PATH (train one with tools/train/train_t2.py)");
-    }
+    /// <summary>The model named by --model, else the survey's shipped default (<see cref="Processing.ModelLocator"/>).</summary>
+    public static string ResolveModel(string? model, Survey survey) => Processing.ModelLocator.Resolve(model, survey);
 
     /// <summary>True when <paramref name="path"/> is the ztf-bts-antares folder (label table + light-curves/).</summary>
     public static bool IsBtsFolder(string path) =>
@@ -114,6 +99,17 @@ internal static class ClassifierInputs
         return map;
     }
 
+    /// <summary>The survey of a table's light curve: that of its bands (ztf*, lsst*), else <paramref name="hint"/>.</summary>
+    public static Survey SurveyOf(LightCurve lc, Survey hint)
+    {
+        foreach (var b in lc.Band)
+        {
+            if (b is >= Band.LsstU and <= Band.LsstY) return hint == Survey.Elasticc ? Survey.Elasticc : Survey.Lsst;
+            if (b is >= Band.ZtfG and <= Band.ZtfI) return Survey.Ztf;
+        }
+        return hint;
+    }
+
     /// <summary>A decoded-alert wrapper for an object read from a table, so tables and alerts share one classifier path.</summary>
     public static DecodedAlert AsAlert(ObjectLightCurve o, Survey survey, string origin, long index) =>
         new(new AlertIdentity(survey, index, o.Id, double.NaN, double.NaN, o.LightCurve.Count > 0 ? MaxMjd(o.LightCurve) : double.NaN, "table"),
@@ -130,14 +126,19 @@ internal static class ClassifierInputs
     /// Classifies objects on <paramref name="workers"/> threads, each with its own classifier (one ORT session and one
     /// GP per worker: the service's scaling model). Results come back in input order.
     /// </summary>
-    public static Classification[] ClassifyAll(string modelPath, IReadOnlyList<DecodedAlert> alerts, int workers, int batch, Action<int>? progress = null)
+    public static Classification[] ClassifyAll(string modelPath, IReadOnlyList<DecodedAlert> alerts, int workers, int batch, Action<int>? progress = null) =>
+        ClassifyAll(() => new OnnxT2Classifier(modelPath, new OnnxT2Options { MaxBatchSize = batch }), alerts, workers, batch, progress);
+
+    /// <summary>As above, with a classifier per worker from <paramref name="create"/> (e.g. one routing alerts to their survey's model).</summary>
+    public static Classification[] ClassifyAll<T>(Func<T> create, IReadOnlyList<DecodedAlert> alerts, int workers, int batch, Action<int>? progress = null)
+        where T : IAlertClassifier, IDisposable
     {
         var results = new Classification[alerts.Count];
         workers = Math.Max(1, Math.Min(workers, alerts.Count));
         int next = 0;
         var threads = Enumerable.Range(0, workers).Select(_ => new Thread(() =>
         {
-            using var clf = new OnnxT2Classifier(modelPath, new OnnxT2Options { MaxBatchSize = batch });
+            using var clf = create();
             var chunk = new List<DecodedAlert>(batch);
             while (true)
             {

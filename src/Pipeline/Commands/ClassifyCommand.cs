@@ -23,22 +23,29 @@ public static class ClassifyCommand
     {
         var paths = new Argument<string[]>("paths") { Description = "alert files (.avro, .wire), tarballs, folders of alerts, light-curve tables (CSV), BTS light-curve CSVs or the BTS folder", Arity = ArgumentArity.OneOrMore };
         var schemas = new Option<string?>("--schemas") { Description = "schema folder for Confluent wire messages (default: schemas/ above the working directory)" };
-        var model = new Option<string?>("--model") { Description = "t2 ONNX model (default models/t2-<survey>.onnx)" };
-        var survey = new Option<string>("--survey") { Description = "ztf or lsst", DefaultValueFactory = _ => "ztf" };
+        var models = new Option<string[]>("--model") { Description = "t2 model file(s), .onnx or .ort, one per survey (the survey follows the band count: 2 ZTF g/r, 6 Rubin ugrizy); each alert goes to its survey's model. Default: the shipped models/t2-ztf.deployed.ort and models/t2-lsst.deployed.ort", AllowMultipleArgumentsPerToken = true };
+        var survey = new Option<string>("--survey") { Description = "survey of light-curve table rows whose band names are bare letters (g, r, ...): ztf or lsst. Alerts carry their own survey; table rows with ztf*/lsst* bands follow them", DefaultValueFactory = _ => "ztf" };
         var batch = new Option<int>("--batch") { Description = "micro-batch size", DefaultValueFactory = _ => 32 };
         var workers = new Option<int>("--workers") { Description = "worker threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var cmd = new Command("classify", "Classify light curves with t2 and print one JSON line per object.");
         cmd.Arguments.Add(paths);
-        foreach (var o in new Option[] { model, survey, batch, workers, schemas }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { models, survey, batch, workers, schemas }) cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
             try
             {
                 var sv = ClassifierInputs.ParseSurvey(parse.GetValue(survey));
-                var modelPath = ClassifierInputs.ResolveModel(parse.GetValue(model), sv);
+                var modelFiles = parse.GetValue(models) is { Length: > 0 } given ? given.ToList() : Processing.ModelLocator.DefaultModels();
+                foreach (var f in modelFiles)
+                    if (!File.Exists(f)) throw new FileNotFoundException($"--model {f}: file not found; pass a t2 model (.onnx or .ort) such as models/{Processing.ModelLocator.FileName(sv)}", f);
+                int batchSize = Math.Max(1, parse.GetValue(batch));
+                // Probe once (fails early on a bad model); each worker then loads its own sessions.
+                using (var probe = ReplayCommand.LoadModels(modelFiles, 1))
+                    ClassifierInputs.Stderr.MarkupLineInterpolated($"classify: models {Processing.ModelLocator.Describe(probe)}");
                 var objects = new List<(ObjectLightCurve Obj, string Origin)>();
                 var alerts = new List<DecodedAlert>();
                 var deadLetters = new List<DeadLetter>();
+                var unreadable = new List<(string File, string Reason)>();
                 var registry = new AvroSchemaRegistry(parse.GetValue(schemas) ?? FindSchemas());
                 var decoder = new AlertDecoder(registry);
                 foreach (var p in parse.GetValue(paths)!)
@@ -61,7 +68,15 @@ public static class ClassifyCommand
                         }
                     }
                     else if (ClassifierInputs.IsBtsFolder(p))
-                        objects.AddRange(ClassifierInputs.ReadBts(p, new(), 0).Select(o => (o, p)));
+                    {
+                        // A classifier reads the light curves only: every object, whatever (or whether) the label table says.
+                        foreach (var file in BtsLabelledSet.LightCurveFiles(p))
+                        {
+                            var lc = new LightCurve();
+                            if (BtsLabelledSet.ReadLightCurve(file, lc) is { } err) { unreadable.Add((file, err)); ClassifierInputs.Stderr.MarkupLineInterpolated($"[yellow]unreadable[/] {err}"); }
+                            else objects.Add((new ObjectLightCurve(Path.GetFileNameWithoutExtension(file), lc), file));
+                        }
+                    }
                     else if (ClassifierInputs.IsBtsLightCurveFile(p))
                     {
                         var lc = new LightCurve();
@@ -73,13 +88,21 @@ public static class ClassifyCommand
                     else
                         throw new FileNotFoundException($"{p}: not found; pass alert files/folders/tarballs, light-curve tables (lightcurves.csv) or BTS CSVs", p);
                 }
-                alerts.AddRange(objects.Select((o, i) => ClassifierInputs.AsAlert(o.Obj, sv, o.Origin, i)));
-                var results = ClassifierInputs.ClassifyAll(modelPath, alerts, Math.Max(1, parse.GetValue(workers)), Math.Max(1, parse.GetValue(batch)));
+                alerts.AddRange(objects.Select((o, i) => ClassifierInputs.AsAlert(o.Obj, ClassifierInputs.SurveyOf(o.Obj.LightCurve, sv), o.Origin, i)));
+                var names = new Dictionary<string, string>();
+                var results = ClassifierInputs.ClassifyAll(() =>
+                {
+                    var router = ReplayCommand.LoadModels(modelFiles, 1, batchSize);
+                    lock (names)
+                        foreach (var m in router.Models.Values.OfType<OnnxT2Classifier>()) names[m.ModelId] = Path.GetFileName(m.ModelPath);
+                    return router;
+                }, alerts, Math.Max(1, parse.GetValue(workers)), batchSize);
                 var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
-                foreach (var r in results) stdout.WriteLine(ToJson(r));
+                foreach (var r in results) stdout.WriteLine(ToJson(r, names.GetValueOrDefault(r.ModelId)));
                 foreach (var d in deadLetters) stdout.WriteLine(DeadLetterJson(d));
+                foreach (var (file, reason) in unreadable) stdout.WriteLine(UnreadableJson(file, reason));
                 stdout.Flush();
-                Summarise(results, modelPath, deadLetters);
+                Summarise(results, names, deadLetters, unreadable.Count);
                 return 0;
             }
             catch (Exception ex) when (ex is IOException or ArgumentException or InvalidDataException or NotSupportedException or UnauthorizedAccessException)
@@ -92,7 +115,7 @@ public static class ClassifyCommand
     }
 
     /// <summary>The JSON line of one result.</summary>
-    public static string ToJson(Classification r)
+    public static string ToJson(Classification r, string? modelName = null)
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms))
@@ -110,6 +133,7 @@ public static class ClassifyCommand
             }
             else w.WriteString("reason", r.Reason);
             w.WriteString("model", r.ModelId);
+            if (modelName is not null) w.WriteString("model_name", modelName);
             w.WriteNumber("points", r.PointCount);
             w.WriteNumber("preprocess_us", Math.Round(r.Timings.PreprocessUs, 1));
             w.WriteNumber("inference_us", Math.Round(r.Timings.InferenceUs, 1));
@@ -134,6 +158,22 @@ public static class ClassifyCommand
         return Encoding.UTF8.GetString(ms.ToArray());
     }
 
+    /// <summary>The JSON line of a light-curve file that could not be read (no object is dropped silently).</summary>
+    public static string UnreadableJson(string file, string reason)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            w.WriteString("id", Path.GetFileNameWithoutExtension(file));
+            w.WriteNull("label");
+            w.WriteString("reason", "unreadable");
+            w.WriteString("detail", reason);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
     private static string? FindSchemas()
     {
         for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
@@ -144,13 +184,15 @@ public static class ClassifyCommand
         return null;
     }
 
-    private static void Summarise(Classification[] results, string modelPath, List<DeadLetter> deadLetters)
+    private static void Summarise(Classification[] results, Dictionary<string, string> modelNames, List<DeadLetter> deadLetters, int unreadable)
     {
-        var table = new Table().Title($"classified with {Markup.Escape(Path.GetFileName(modelPath))} ({results.FirstOrDefault()?.ModelId})").AddColumns("label / reason", "count");
+        var used = results.Select(r => r.ModelId).Distinct().Select(id => modelNames.TryGetValue(id, out var n) ? $"{n} (id {id})" : id);
+        var table = new Table().Title($"classified with {Markup.Escape(string.Join(", ", used))}").AddColumns("label / reason", "count");
         foreach (var g in results.GroupBy(r => r.Label ?? "not classified: " + r.Reason).OrderByDescending(g => g.Count()))
             table.AddRow(Markup.Escape(g.Key), g.Count().ToString());
         foreach (var g in deadLetters.GroupBy(d => d.Reason))
             table.AddRow(Markup.Escape("dead letter: " + g.Key), g.Count().ToString());
+        if (unreadable > 0) table.AddRow("unreadable light-curve files", unreadable.ToString());
         var ok = results.Where(r => r.IsClassified).ToList();
         if (ok.Count > 0)
             table.AddRow("mean preprocess / inference µs", $"{ok.Average(r => r.Timings.PreprocessUs):0} / {ok.Average(r => r.Timings.InferenceUs):0.0}");

@@ -32,14 +32,14 @@ public static class CompressCommand
                 AttentionLayout: !parse.GetValue(noAttnLayout), FusedAttention: !parse.GetValue(ortAttention));
             if (!File.Exists(options.ModelPath))
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]{options.ModelPath}: model file not found.[/] Pass --model with an fp32 .onnx exported by tools/train.");
+                Consoles.Err.MarkupLineInterpolated($"[red]{options.ModelPath}: model file not found.[/] Pass --model with an fp32 .onnx exported by tools/train.");
                 return 1;
             }
             CompressionReport report;
             try
             {
                 int total = Recipe.StandardFor(OnnxModel.Load(options.ModelPath)).Count + 1;
-                report = AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                report = Consoles.Err.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                     .Start(ctx =>
                     {
                         var task = ctx.AddTask("compress", maxValue: total);
@@ -48,7 +48,7 @@ public static class CompressCommand
             }
             catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException or DirectoryNotFoundException)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                Consoles.Err.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
                 return 1;
             }
             var table = new Table().Title($"alerts compress: {report.Model}").AddColumns("variant", "size B", "gzip B", "ratio", "accuracy", "macro-F1", "log-loss", "gate", "µs/alert b1", "µs/alert b32");
@@ -59,7 +59,7 @@ public static class CompressCommand
             AnsiConsole.MarkupLineInterpolated($"report: {Path.Combine(options.OutputDirectory, "report.md")}");
             if (report.Refusal is not null)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]refused:[/] {report.Refusal}");
+                Consoles.Err.MarkupLineInterpolated($"[red]refused:[/] {report.Refusal}");
                 return 2;
             }
             AnsiConsole.MarkupLineInterpolated($"[green]deployed:[/] {report.Deployed}");

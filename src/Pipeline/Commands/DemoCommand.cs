@@ -33,7 +33,6 @@ public static class DemoCommand
         foreach (var o in new Option[] { objects, seed, outDir, metricsPort, linger, verbose, timeout }) cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
-            if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
             var dir = Path.GetFullPath(parse.GetValue(outDir) ?? Path.Combine("out", "demo-" + DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss")));
             const string topic = "ztf_20261129_programid1";
             using var cluster = new MockCluster(brokers: 3);
@@ -80,7 +79,7 @@ public static class DemoCommand
             producing = Task.Run(() => producer.ProduceStreaming(topic, alerts, () => service.Stats.ReadCount, maxBacklog: 240, stop.Token), CancellationToken.None);
             _ = producing.ContinueWith(_ => { if (committed.Values.Sum() >= Volatile.Read(ref produced)) stop.Cancel(); }, TaskScheduler.Default);
             ServiceExit exit = ServiceExit.Clean;
-            await AnsiConsole.Status().StartAsync("running the service ...", async ctx =>
+            await Consoles.Err.Status().StartAsync("running the service ...", async ctx =>
             {
                 var run = service.RunAsync(stop.Token);
                 while (!run.IsCompleted)
@@ -92,7 +91,7 @@ public static class DemoCommand
                 exit = await run;
             });
             var runTime = clock.Elapsed;
-            if (producing.IsFaulted) AnsiConsole.MarkupLine($"[red]producing failed: {Markup.Escape(producing.Exception!.InnerException!.Message)}[/]");
+            if (producing.IsFaulted) Consoles.Err.MarkupLine($"[red]producing failed: {Markup.Escape(producing.Exception!.InnerException!.Message)}[/]");
 
             var stats = service.Stats;
             var table = new Table().Title("alerts demo (librdkafka mock cluster, 3 brokers)").AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
@@ -116,7 +115,7 @@ public static class DemoCommand
                 await Task.Delay(TimeSpan.FromSeconds(parse.GetValue(linger)), ct).ContinueWith(_ => { }, TaskScheduler.Default);
             }
             bool complete = committed.Values.Sum() == produced && stats.ReadCount >= produced;
-            if (!complete) AnsiConsole.MarkupLine($"[red]incomplete: committed {committed.Values.Sum():N0} of {produced:N0}[/]");
+            if (!complete) Consoles.Err.MarkupLine($"[red]incomplete: committed {committed.Values.Sum():N0} of {produced:N0}[/]");
             return exit == ServiceExit.Clean && complete ? 0 : 1;
         });
         return cmd;

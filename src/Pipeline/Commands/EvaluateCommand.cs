@@ -12,7 +12,7 @@ public static class EvaluateCommand
 {
     public static Command Create()
     {
-        var model = new Option<string?>("--model") { Description = "t2 ONNX model (default models/t2-<survey>.onnx)" };
+        var model = new Option<string?>("--model") { Description = "t2 model, .onnx or .ort (default: the shipped models/t2-<survey>.deployed.ort)" };
         var lightcurves = new Option<string?>("--lightcurves") { Description = "light-curve table (CSV, tables.md format)" };
         var labels = new Option<string?>("--labels") { Description = "label table (CSV: object_id, class, ...)" };
         var bts = new Option<string?>("--bts") { Description = "the real ZTF BTS set: folder holding ZTF_BTS_02_02__02_04_2021.csv and light-curves/" };
@@ -31,6 +31,8 @@ public static class EvaluateCommand
             {
                 var sv = ClassifierInputs.ParseSurvey(parse.GetValue(survey));
                 var modelPath = ClassifierInputs.ResolveModel(parse.GetValue(model), sv);
+                using (var probe = new OnnxT2Classifier(modelPath, new OnnxT2Options { MaxBatchSize = 1 }))
+                    Consoles.Err.MarkupLineInterpolated($"evaluate: model {Processing.ModelLocator.Describe(probe)}");
                 var skipped = new Dictionary<string, int>();
                 var objects = ClassifierInputs.ReadLabelled(parse.GetValue(bts), parse.GetValue(lightcurves), parse.GetValue(labels), sv, skipped, parse.GetValue(ids) is null ? parse.GetValue(limit) : 0);
                 if (parse.GetValue(ids) is { } idFile) objects = ClassifierInputs.FilterIds(objects, idFile, parse.GetValue(limit));
@@ -46,7 +48,7 @@ public static class EvaluateCommand
                     }
                     var speeds = EvaluateSideBySide.MeasureSpeeds([modelPath, .. others], objects);
                     var all = reports.Zip(speeds).ToList();
-                    EvaluateSideBySide.Print(all);
+                    EvaluateSideBySide.Print(all, parse.GetValue(json) ? Consoles.Err : Consoles.Out);
                 }
                 if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
                 return 0;
@@ -99,7 +101,8 @@ public static class EvaluateCommand
         var report = new EvaluationReport(modelPath, modelId, objects.Count, ev.Count, notClassified, skipped, ev.Accuracy, ev.MacroF1, ev.WeightedLogLoss,
             weights, per, confusion, sw.Elapsed.TotalSeconds);
 
-        var con = ClassifierInputs.Stderr;
+        // The tables are the result (stdout); with --json the JSON object is, and the tables go to stderr for people.
+        var con = quiet ? Consoles.Err : Consoles.Out;
         var table = new Table().Title($"t2 evaluation: {Path.GetFileName(modelPath)} ({modelId})")
             .AddColumns("class", "support", "predicted", "accuracy (recall)", "precision", "F1", "log-loss weight");
         foreach (var m in per.Where(m => m.Support > 0 || m.Predicted > 0))

@@ -59,7 +59,7 @@ internal static class EvaluateSideBySide
         finally { foreach (var (r, _) in runners) r.Dispose(); }
     }
 
-    public static void Print(IReadOnlyList<(EvaluateCommand.EvaluationReport Report, Speed Speed)> models)
+    public static void Print(IReadOnlyList<(EvaluateCommand.EvaluationReport Report, Speed Speed)> models, IAnsiConsole console)
     {
         // Numbered columns and a legend: model file names are too long for table headers.
         var table = new Table().Title("t2 side by side (same labelled light curves)").AddColumn("metric");
@@ -79,9 +79,9 @@ internal static class EvaluateSideBySide
         Row("µs/alert batch 1", (_, s) => $"{s.Batch1Us:F0}");
         Row("µs/alert batch 32", (_, s) => $"{s.Batch32Us:F0}");
         Row("batch-1 speed vs [1]", (_, s) => $"{models[0].Speed.Batch1Us / s.Batch1Us:F2}x");
-        ClassifierInputs.Stderr.Write(table);
+        console.Write(table);
         for (int i = 0; i < models.Count; i++)
-            ClassifierInputs.Stderr.MarkupLineInterpolated($"[[{i + 1}]] {models[i].Report.Model} (model id {models[i].Report.ModelId})");
-        ClassifierInputs.Stderr.MarkupLineInterpolated($"speed: ONNX Runtime CPU, 1 thread, best of 3 round-robin medians, on {Environment.ProcessorCount} logical cores ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}); preprocessing (GP) excluded.");
+            console.MarkupLineInterpolated($"[[{i + 1}]] {models[i].Report.Model} (model id {models[i].Report.ModelId})");
+        console.MarkupLineInterpolated($"speed: ONNX Runtime CPU, 1 thread, best of 3 round-robin medians, on {Environment.ProcessorCount} logical cores ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}); preprocessing (GP) excluded.");
     }
 }

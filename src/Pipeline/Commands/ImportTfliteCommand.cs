@@ -29,13 +29,13 @@ public static class ImportTfliteCommand
         {
             var src = parse.GetValue(model)!;
             var dst = parse.GetValue(output)!;
-            if (!src.Exists) { AnsiConsole.MarkupLineInterpolated($"[red]{src.FullName}: file not found.[/] Pass the .tflite path, e.g. ../shared/data/models/fink-t2/quantized-model-GR-noZ-28341-1654269564-0.5.1.dev73+g70f85f8-LL0.836.tflite"); return 1; }
+            if (!src.Exists) { Consoles.Err.MarkupLineInterpolated($"[red]{src.FullName}: file not found.[/] Pass the .tflite path, e.g. ../shared/data/models/fink-t2/quantized-model-GR-noZ-28341-1654269564-0.5.1.dev73+g70f85f8-LL0.836.tflite"); return 1; }
             HybridArithmetic mode;
             switch (parse.GetValue(hybrid)?.ToLowerInvariant())
             {
                 case "tflite-kernel": mode = HybridArithmetic.TfLiteKernel; break;
                 case "dequantized": mode = HybridArithmetic.DequantizedWeights; break;
-                default: AnsiConsole.MarkupLineInterpolated($"[red]--hybrid {parse.GetValue(hybrid)}: unknown.[/] Use tflite-kernel or dequantized."); return 1;
+                default: Consoles.Err.MarkupLineInterpolated($"[red]--hybrid {parse.GetValue(hybrid)}: unknown.[/] Use tflite-kernel or dequantized."); return 1;
             }
             TfLiteImport import;
             try
@@ -46,7 +46,7 @@ public static class ImportTfliteCommand
             }
             catch (Exception e) when (e is InvalidDataException or NotSupportedException or ArgumentException or FileNotFoundException)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]import-tflite:[/] {e.Message}");
+                Consoles.Err.MarkupLineInterpolated($"[red]import-tflite:[/] {e.Message}");
                 return 1;
             }
             Directory.CreateDirectory(Path.GetDirectoryName(dst.FullName)!);
@@ -74,7 +74,7 @@ public static class ImportTfliteCommand
                 }
                 catch (Exception e) when (e is InvalidDataException or IOException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
                 {
-                    AnsiConsole.MarkupLineInterpolated($"[red]reference check:[/] {e.Message}");
+                    Consoles.Err.MarkupLineInterpolated($"[red]reference check:[/] {e.Message}");
                     return 1;
                 }
             }

@@ -21,7 +21,7 @@ public static class OrtLayoutCommand
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(model)!;
-            if (!file.Exists) { AnsiConsole.MarkupLineInterpolated($"[red]{file.FullName}: file not found.[/] Pass an .ort or .onnx model, e.g. models/t2-ztf.deployed.ort"); return 1; }
+            if (!file.Exists) { Consoles.Err.MarkupLineInterpolated($"[red]{file.FullName}: file not found.[/] Pass an .ort or .onnx model, e.g. models/t2-ztf.deployed.ort"); return 1; }
             byte[] bytes = File.ReadAllBytes(file.FullName);
             var columns = new List<(string Name, OrtByteBreakdown Layout)>();
             try
@@ -35,7 +35,7 @@ public static class OrtLayoutCommand
             }
             catch (Exception e) when (e is InvalidDataException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or Google.Protobuf.InvalidProtocolBufferException)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]{file.FullName}: {e.Message}[/] Pass an .ort written by ONNX Runtime (session.save_model_format = ORT) or a valid .onnx.");
+                Consoles.Err.MarkupLineInterpolated($"[red]{file.FullName}: {e.Message}[/] Pass an .ort written by ONNX Runtime (session.save_model_format = ORT) or a valid .onnx.");
                 return 1;
             }
             var table = new Table().Title($"ort-layout: {file.Name} ({bytes.Length:N0} B)").AddColumn("part");

@@ -27,7 +27,6 @@ public static class ProduceCommand
         foreach (var o in new Option[] { simulate, survey, seed, topic, bootstrap, partitions, property, schemas }) cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
-            if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
             var props = new Dictionary<string, string> { ["bootstrap.servers"] = parse.GetValue(bootstrap)! };
             foreach (var kv in parse.GetValue(property) ?? [])
             {
@@ -61,7 +60,7 @@ public static class ProduceCommand
             using var producer = new AlertProducer(props);
             var clock = Stopwatch.StartNew();
             long queued = 0;
-            await AnsiConsole.Status().StartAsync($"producing {Markup.Escape(what)} to {Markup.Escape(t)} ...", async ctx =>
+            await Consoles.Err.Status().StartAsync($"producing {Markup.Escape(what)} to {Markup.Escape(t)} ...", async ctx =>
             {
                 await Task.Run(() =>
                 {

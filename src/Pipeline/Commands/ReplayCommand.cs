@@ -28,7 +28,7 @@ public static class ReplayCommand
         var schemas = IngestOptions.Schemas();
         var deadLetter = IngestOptions.DeadLetter();
         var archive = new Option<DirectoryInfo?>("--archive") { Description = "Root of the Parquet archive (default: out/replay-<time>/archive)" };
-        var models = new Option<string[]>("--model") { Description = "t2 model file(s), .onnx or .ort; the survey follows the band count (2: ZTF g/r, 6: Rubin ugrizy). Default: the shipped models/t2-*.", AllowMultipleArgumentsPerToken = true };
+        var models = new Option<string[]>("--model") { Description = "t2 model file(s), .onnx or .ort; the survey follows the band count (2: ZTF g/r, 6: Rubin ugrizy). Default: the shipped models/t2-ztf.deployed.ort and models/t2-lsst.deployed.ort.", AllowMultipleArgumentsPerToken = true };
         var survey = new Option<string>("--survey") { Description = "Survey to simulate when no paths are given: ztf or lsst", DefaultValueFactory = _ => "ztf" };
         var objects = new Option<int>("--objects") { Description = "Objects to simulate when no paths are given", DefaultValueFactory = _ => 300 };
         var seed = new Option<ulong>("--seed") { Description = "Simulation seed", DefaultValueFactory = _ => 42UL };
@@ -137,7 +137,7 @@ public static class ReplayCommand
                         }
                 };
 
-            await AnsiConsole.Status().StartAsync($"replaying {Markup.Escape(description)} ...", async ctx =>
+            await Consoles.Err.Status().StartAsync($"replaying {Markup.Escape(description)} ...", async ctx =>
             {
                 var run = pipeline.RunAsync(stream(ct), ct);
                 while (!run.IsCompleted)
@@ -154,7 +154,7 @@ public static class ReplayCommand
             var stats = pipeline.Stats;
             var table = new Table().Title("alerts replay").AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
             table.AddRow("source", Markup.Escape(description));
-            table.AddRow("model", Markup.Escape(classifier.ModelId));
+            table.AddRow("model", Markup.Escape(ModelLocator.Describe(classifier)));
             table.AddRow("alerts read", $"{stats.ReadCount:N0}");
             table.AddRow("decoded", $"{stats.DecodedCount:N0}");
             table.AddRow("classified", $"{stats.ClassifiedCount:N0}");
@@ -194,18 +194,14 @@ public static class ReplayCommand
         return cmd;
     }
 
-    /// <summary>Loads the given models (or the shipped defaults), keyed by survey from each model's band count.</summary>
-    public static SurveyRoutingClassifier LoadModels(IReadOnlyList<string> paths, int preprocessWorkers)
+    /// <summary>Loads the given models (or the shipped defaults, <see cref="ModelLocator"/>), keyed by survey from each model's band count.</summary>
+    public static SurveyRoutingClassifier LoadModels(IReadOnlyList<string> paths, int preprocessWorkers, int maxBatchSize = 256)
     {
-        var files = paths.Count > 0
-            ? paths.ToList()
-            : new[] { ModelLocator.DefaultModel(Survey.Ztf), ModelLocator.DefaultModel(Survey.Lsst) }.OfType<string>().ToList();
-        if (files.Count == 0)
-            throw new FileNotFoundException("no t2 model found: the repository's models/ folder holds t2-ztf.onnx and t2-lsst.onnx; run from the repository or pass --model PATH");
+        var files = paths.Count > 0 ? paths.ToList() : ModelLocator.DefaultModels();
         var bySurvey = new Dictionary<Survey, IAlertClassifier>();
         foreach (var file in files)
         {
-            var model = new OnnxT2Classifier(file, new OnnxT2Options { PreprocessWorkers = preprocessWorkers });
+            var model = new OnnxT2Classifier(file, new OnnxT2Options { PreprocessWorkers = preprocessWorkers, MaxBatchSize = Math.Max(1, maxBatchSize) });
             // The survey is the one whose bands the model's preprocessing reads (its input may carry more channels than bands).
             var bands = model.Preprocessing.Channels;
             var s = bands.All(b => Bands.Ztf.Contains(b)) ? Survey.Ztf

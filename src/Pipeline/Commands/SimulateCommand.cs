@@ -24,7 +24,6 @@ public static class SimulateCommand
         foreach (var o in new Option[] { survey, objects, outDir, seed, format, schemaVersion, balanced, classes, compare }) cmd.Options.Add(o);
         cmd.SetAction(async (pr, ct) =>
         {
-            if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200; // logs and CI: do not wrap the tables
             var surveyName = pr.GetValue(survey)!.ToLowerInvariant();
             Survey sv = surveyName switch
             {
@@ -46,16 +45,16 @@ public static class SimulateCommand
             };
             if (compareDir is not null)
             {
-                if (sv != Survey.Ztf) { AnsiConsole.MarkupLine("[red]--compare-real compares with ZTF BTS light curves: use --survey ztf.[/]"); return 2; }
+                if (sv != Survey.Ztf) { Consoles.Err.MarkupLine("[red]--compare-real compares with ZTF BTS light curves: use --survey ztf.[/]"); return 2; }
                 var report = BtsComparison.Run(compareDir, options);
                 RenderKs(report);
                 if (pr.GetValue(outDir) is null) return report.PassesSnIaSnII ? 0 : 1;
             }
             var dir = pr.GetValue(outDir);
-            if (dir is null) { AnsiConsole.MarkupLine("[red]--out DIR is required (the folder to write alerts and tables into).[/]"); return 2; }
+            if (dir is null) { Consoles.Err.MarkupLine("[red]--out DIR is required (the folder to write alerts and tables into).[/]"); return 2; }
             var sim = new AlertSimulator(options);
             SimulationSummary summary = null!;
-            await AnsiConsole.Progress().AutoClear(true).StartAsync(async ctx =>
+            await Consoles.Err.Progress().AutoClear(true).StartAsync(async ctx =>
             {
                 var task = ctx.AddTask($"simulating {options.Objects:N0} {surveyName} objects", maxValue: Math.Max(options.Objects, 1));
                 summary = await sim.WriteAsync(dir, new SyncProgress(n => task.Value = n), ct);

@@ -130,7 +130,7 @@ public sealed class ArchiveRowBuffer
         if (n > _alertId.Length) Grow(n);
         Count = n;
         await rg.ReadAsync(ArchiveSchema.AlertId, _alertId.AsMemory(0, n), null, ct);
-        await rg.ReadAsync(ArchiveSchema.ObjectId, _objectId.AsMemory(0, n), null, ct);
+        await rg.ReadAsync(ArchiveSchema.ObjectId, _objectId.AsMemory(0, n)!, null, ct);
         await rg.ReadAsync(ArchiveSchema.Mjd, _mjd.AsMemory(0, n), null, ct);
         await rg.ReadAsync(ArchiveSchema.Ra, _ra.AsMemory(0, n), null, ct);
         await rg.ReadAsync(ArchiveSchema.Dec, _dec.AsMemory(0, n), null, ct);
@@ -138,11 +138,11 @@ public sealed class ArchiveRowBuffer
         await rg.ReadAsync(ArchiveSchema.LabelProbability, _labelP.AsMemory(0, n), null, ct);
         for (int k = 0; k < _p.Length; k++)
             await rg.ReadAsync(ArchiveSchema.ClassProbabilities[k], _p[k].AsMemory(0, n), null, ct);
-        await rg.ReadAsync(ArchiveSchema.ModelId, _modelId.AsMemory(0, n), null, ct);
+        await rg.ReadAsync(ArchiveSchema.ModelId, _modelId.AsMemory(0, n)!, null, ct);
         await rg.ReadAsync(ArchiveSchema.PointCount, _points.AsMemory(0, n), null, ct);
-        await rg.ReadAsync(ArchiveSchema.Bands, _bands.AsMemory(0, n), null, ct);
+        await rg.ReadAsync(ArchiveSchema.Bands, _bands.AsMemory(0, n)!, null, ct);
         await rg.ReadAsync(ArchiveSchema.Reason, _reason.AsMemory(0, n)!, null, ct);
-        await rg.ReadAsync(ArchiveSchema.SourceOrigin, _origin.AsMemory(0, n), null, ct);
+        await rg.ReadAsync(ArchiveSchema.SourceOrigin, _origin.AsMemory(0, n)!, null, ct);
         await rg.ReadAsync(ArchiveSchema.SourcePartition, _partition.AsMemory(0, n), null, ct);
         await rg.ReadAsync(ArchiveSchema.SourceOffset, _offset.AsMemory(0, n), null, ct);
         await rg.ReadAsync(ArchiveSchema.IngestedAt, _ingested.AsMemory(0, n), null, ct);
