@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Alerts.Core;
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 using Alerts.Ingest.Decoding;
 using Alerts.Simulator;
 

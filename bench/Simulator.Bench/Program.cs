@@ -1,4 +1,4 @@
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 using Alerts.Core;
 using Alerts.Simulator;
 using Alerts.Simulator.Avro;

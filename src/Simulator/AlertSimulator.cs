@@ -1,4 +1,4 @@
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 using System.Formats.Tar;
 using System.IO.Compression;
 using Alerts.Core;
@@ -202,29 +202,39 @@ public sealed class AlertWriter : IDisposable
     public AvroBinaryWriter Buffer { get; } = new(256 * 1024);
     private readonly ZtfAlertEncoder? _ztf;
     private readonly LsstAlertEncoder? _lsst;
-    private readonly ObjectContainerFile? _ocf;
+    private readonly SingleRecordContainerWriter? _ocf;
     private readonly bool _wire;
 
     public AlertWriter(SimulationOptions o)
     {
         var stamps = new StampPool(o.Seed, gzip: o.Survey == Survey.Ztf);
-        var sync = ObjectContainerFile.SyncFromSeed(o.Seed);
+        var sync = ContainerSyncFromSeed(o.Seed);
         if (o.Survey == Survey.Ztf)
         {
             if (o.Format == AlertFormat.Wire) throw new ArgumentException("ZTF alerts are distributed as Avro container files; use --format container or tarball for ZTF.");
             _ztf = new ZtfAlertEncoder(stamps);
-            _ocf = new ObjectContainerFile(_ztf.Schemas.FullSchemaJson, sync);
+            _ocf = new SingleRecordContainerWriter(_ztf.Schemas.FullSchemaJson, sync);
         }
         else
         {
             if (o.Format == AlertFormat.Tarball) throw new ArgumentException("Rubin alerts are written as --format container or wire; tarball is the ZTF nightly archive format.");
             _lsst = new LsstAlertEncoder(o.SchemaVersion, stamps);
             _wire = o.Format == AlertFormat.Wire;
-            if (!_wire) _ocf = new ObjectContainerFile(_lsst.Schemas.FullSchemaJson, sync);
+            if (!_wire) _ocf = new SingleRecordContainerWriter(_lsst.Schemas.FullSchemaJson, sync);
         }
     }
 
     public int SchemaId => _lsst?.SchemaId ?? 0;
+
+    /// <summary>The run's container sync marker, derived from its seed so a rerun writes the same bytes.</summary>
+    private static byte[] ContainerSyncFromSeed(ulong seed)
+    {
+        var r = new Rng(seed ^ 0x53594E43UL);
+        var s = new byte[16];
+        BitConverter.TryWriteBytes(s.AsSpan(0, 8), r.NextULong());
+        BitConverter.TryWriteBytes(s.AsSpan(8, 8), r.NextULong());
+        return s;
+    }
 
     /// <summary>Encodes the alert of observation <paramref name="i"/> into <see cref="Buffer"/> (replacing its content).</summary>
     public void Write(SimulatedObject obj, int i)

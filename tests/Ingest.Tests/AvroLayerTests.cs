@@ -1,4 +1,4 @@
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 
 namespace Alerts.Ingest.Tests;
 

@@ -1,7 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using Alerts.Core;
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 using Alerts.Ingest.Decoding;
 using Alerts.Ingest.Sources;
 using Alerts.Tests.Shared;

@@ -1,5 +1,5 @@
 using Alerts.Core;
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 using Alerts.Ingest.Decoding;
 using Alerts.Tests.Shared;
 

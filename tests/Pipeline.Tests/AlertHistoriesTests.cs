@@ -1,6 +1,6 @@
 using Alerts.Core;
 using Alerts.Ingest.Decoding;
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 using Alerts.Pipeline.Commands;
 using Alerts.Simulator;
 using Alerts.Tests.Shared;

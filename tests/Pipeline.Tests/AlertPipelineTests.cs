@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Alerts.Core;
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 using Alerts.Ingest.Decoding;
 using Alerts.Pipeline.Commands;
 using Alerts.Pipeline.Processing;

@@ -1,4 +1,4 @@
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 using Alerts.Simulator.Avro;
 using Avro.IO;
 using CsCheck;

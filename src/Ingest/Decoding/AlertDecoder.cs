@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Alerts.Core;
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 
 namespace Alerts.Ingest.Decoding;
 

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using Alerts.Core;
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 
 namespace Alerts.Ingest.Decoding;
 

@@ -1,5 +1,5 @@
 using Alerts.Core;
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 
 namespace Alerts.Ingest.Decoding;
 

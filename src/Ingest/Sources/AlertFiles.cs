@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using Alerts.Core;
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 
 namespace Alerts.Ingest.Sources;
 

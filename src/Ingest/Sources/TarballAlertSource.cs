@@ -2,7 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Runtime.CompilerServices;
 using Alerts.Core;
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 
 namespace Alerts.Ingest.Sources;
 

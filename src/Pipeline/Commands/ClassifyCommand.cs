@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Alerts.Classifier;
 using Alerts.Core;
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 using Alerts.Ingest.Decoding;
 using Alerts.Ingest.Sources;
 using Spectre.Console;

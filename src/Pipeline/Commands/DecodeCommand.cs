@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Alerts.Core;
 using Alerts.Ingest;
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 using Alerts.Ingest.Decoding;
 using Alerts.Sink.DeadLetters;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Alerts.Core;
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 using Alerts.Ingest.Sources;
 
 namespace Alerts.Pipeline.Commands;

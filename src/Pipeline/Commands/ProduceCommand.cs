@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Alerts.Core;
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 using Alerts.Ingest.Sources;
 using Alerts.Pipeline.Service;
 using Spectre.Console;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Alerts.Classifier;
 using Alerts.Core;
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 using Alerts.Ingest.Decoding;
 using Alerts.Ingest.Sources;
 using Alerts.Pipeline.Observability;

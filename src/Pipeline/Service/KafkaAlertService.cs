@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Alerts.Core;
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 using Alerts.Ingest.Decoding;
 using Alerts.Ingest.Kafka;
 using Alerts.Pipeline.Commands;

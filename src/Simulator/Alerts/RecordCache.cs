@@ -1,4 +1,4 @@
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 using Alerts.Simulator.Avro;
 
 namespace Alerts.Simulator.Alerts;

@@ -1,4 +1,4 @@
-using Alerts.Ingest.Avro;
+using Alerts.Avro;
 using System.Text.Json.Nodes;
 
 namespace Alerts.Simulator.Avro;

@@ -161,6 +161,6 @@ public sealed class KafkaLabelSink : IClassificationSink
     public async ValueTask DisposeAsync()
     {
         try { await FlushAsync(); }
-        finally { _producer.Dispose(); }
+        finally { _producer.Dispose(); _encoder.Dispose(); }
     }
 }

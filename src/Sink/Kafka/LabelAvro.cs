@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
-using System.Reflection;
-using System.Text;
+using Alerts.Avro;
 using Alerts.Core;
 
 namespace Alerts.Sink.Kafka;
@@ -22,22 +21,21 @@ public sealed record LabelMessage(
     string SourceOrigin, int SourcePartition, long SourceOffset, DateTimeOffset IngestedAt, DateTimeOffset ClassifiedAt);
 
 /// <summary>
-/// Writes the label record in Avro binary by hand: the schema is small and fixed, and a hand-written encoder into a
-/// reused buffer costs no allocation per message (the Kafka client then copies the bytes).
-/// Not thread-safe: one encoder per producing thread.
+/// Writes the label record in Avro binary with the shared <see cref="AvroBinaryWriter"/> into a reused buffer: the
+/// schema is small and fixed, so the fields are written in schema order with no generic datum walk and no allocation
+/// per message (the Kafka client then copies the bytes). The container framing is a
+/// <see cref="SingleRecordContainerWriter"/> whose sync marker is derived from the schema, so every label container
+/// starts with the same header bytes. Not thread-safe: one encoder per producing thread.
 /// </summary>
-public sealed class LabelAvroEncoder
+public sealed class LabelAvroEncoder : IDisposable
 {
     public static readonly string SchemaJson = LoadSchema();
-    private static readonly byte[][] ClassKeys = T2Classes.Names.Select(n => System.Text.Encoding.UTF8.GetBytes(n)).ToArray();
+    private static readonly int ClassKeyCount = T2Classes.Count;
     /// <summary>Each class name as an Avro string (varint length + UTF-8), ready to copy as a map key.</summary>
-    private static readonly byte[][] ClassKeyStrings = ClassKeys.Select(k => (byte[])[(byte)(k.Length << 1), .. k]).ToArray();
-    private static readonly byte[] OcfHeaderCache = BuildOcfHeader(out _);
-    private static readonly byte[] Sync = BuildSync();
+    private static readonly byte[][] ClassKeyStrings = T2Classes.Names.Select(AvroString).ToArray();
+    private static readonly SingleRecordContainerWriter Container = new(SchemaJson, SyncFromSchema(SchemaJson));
 
-    private byte[] _buf = new byte[1024];
-    private byte[] _body = new byte[1024];
-    private int _pos;
+    private readonly AvroBinaryWriter _out = new(1024);
 
     public LabelAvroEncoder(LabelEncoding encoding, int schemaId = 0)
     {
@@ -56,112 +54,57 @@ public sealed class LabelAvroEncoder
         if (Encoding == LabelEncoding.ConfluentWire)
         {
             // Header, then the body straight after it: no copy.
-            _pos = 0;
-            Ensure(5);
-            _buf[0] = 0;
-            BinaryPrimitives.WriteInt32BigEndian(_buf.AsSpan(1), SchemaId);
-            _pos = 5;
-            WriteBody(c);
-            return _buf.AsSpan(0, _pos);
+            _out.Reset();
+            _out.WriteByte(0);
+            _out.WriteInt32BigEndian(SchemaId);
+            WriteBody(_out, c);
+            return _out.WrittenSpan;
         }
-        // Container: body first (its length is needed for the block header).
-        (_buf, _body) = (_body, _buf);
-        _pos = 0;
-        WriteBody(c);
-        int bodyLen = _pos;
-        (_buf, _body) = (_body, _buf); // _body now holds the body
-        _pos = 0;
-        Ensure(OcfHeaderCache.Length + 20 + bodyLen + 16);
-        OcfHeaderCache.CopyTo(_buf, 0);
-        _pos = OcfHeaderCache.Length;
-        WriteLong(1);        // objects in block
-        WriteLong(bodyLen);  // block size in bytes
-        Ensure(bodyLen + 16);
-        _body.AsSpan(0, bodyLen).CopyTo(_buf.AsSpan(_pos));
-        _pos += bodyLen;
-        Sync.CopyTo(_buf, _pos);
-        _pos += Sync.Length;
-        return _buf.AsSpan(0, _pos);
+        // Container: room for the header and block prefix, the body, then the prefix in front of it (no body copy).
+        int start = Container.Begin(_out);
+        WriteBody(_out, c);
+        Container.End(_out, start);
+        return _out.WrittenSpan;
     }
 
-    private void WriteBody(Classification c)
+    private static void WriteBody(AvroBinaryWriter w, Classification c)
     {
         var id = c.Identity;
-        WriteString(id.Survey.Name());
-        WriteLong(id.AlertId);
-        WriteString(id.ObjectId);
-        WriteDouble(id.Mjd); WriteDouble(id.Ra); WriteDouble(id.Dec);
-        if (c.Label is null) WriteLong(0); else { WriteLong(1); WriteString(c.Label); }
-        if (c.Label is null) WriteLong(0); else { WriteLong(1); WriteFloat(c.LabelProbability); }
-        int n = c.IsClassified ? Math.Min(c.Probabilities.Length, ClassKeys.Length) : 0;
-        if (n > 0)
+        w.WriteString(id.Survey.Name());
+        w.WriteLong(id.AlertId);
+        w.WriteString(id.ObjectId);
+        w.WriteDouble(id.Mjd); w.WriteDouble(id.Ra); w.WriteDouble(id.Dec);
+        if (c.Label is null) w.WriteUnionIndex(0); else { w.WriteUnionIndex(1); w.WriteString(c.Label); }
+        if (c.Label is null) w.WriteUnionIndex(0); else { w.WriteUnionIndex(1); w.WriteFloat(c.LabelProbability); }
+        int n = c.IsClassified ? Math.Min(c.Probabilities.Length, ClassKeyCount) : 0;
+        w.WriteBlockStart(n);
+        for (int k = 0; k < n; k++)
         {
-            WriteLong(n);
-            Ensure(n * 24);
-            for (int k = 0; k < n; k++)
-            {
-                var key = ClassKeyStrings[k];
-                key.CopyTo(_buf, _pos);
-                _pos += key.Length;
-                BinaryPrimitives.WriteSingleLittleEndian(_buf.AsSpan(_pos), c.Probabilities[k]);
-                _pos += 4;
-            }
+            w.WriteRaw(ClassKeyStrings[k]);
+            w.WriteFloat(c.Probabilities[k]);
         }
-        WriteLong(0);
-        WriteString(c.ModelId);
-        WriteLong(c.PointCount);
-        WriteString(c.Bands);
-        if (c.Reason is null) WriteLong(0); else { WriteLong(1); WriteString(c.Reason); }
-        WriteString(c.Source.Origin ?? "");
-        WriteLong(c.Source.IsKafka ? c.Source.Partition : -1);
-        WriteLong(c.Source.Offset);
-        WriteLong(Micros(c.IngestedAt));
-        WriteLong(Micros(c.ClassifiedAt));
+        w.WriteBlockEnd();
+        w.WriteString(c.ModelId);
+        w.WriteInt(c.PointCount);
+        w.WriteString(c.Bands);
+        if (c.Reason is null) w.WriteUnionIndex(0); else { w.WriteUnionIndex(1); w.WriteString(c.Reason); }
+        w.WriteString(c.Source.Origin ?? "");
+        w.WriteInt(c.Source.IsKafka ? c.Source.Partition : -1);
+        w.WriteLong(c.Source.Offset);
+        w.WriteLong(Micros(c.IngestedAt));
+        w.WriteLong(Micros(c.ClassifiedAt));
     }
 
     private static long Micros(DateTimeOffset t) => (t.UtcTicks - DateTime.UnixEpoch.Ticks) / 10;
 
-    private void Ensure(int more)
+    private static byte[] AvroString(string s)
     {
-        if (_pos + more > _buf.Length) Array.Resize(ref _buf, Math.Max(_buf.Length * 2, _pos + more));
+        using var w = new AvroBinaryWriter(64);
+        w.WriteString(s);
+        return w.ToArray();
     }
 
-    private void WriteLong(long v)
-    {
-        Ensure(10);
-        ulong z = (ulong)((v << 1) ^ (v >> 63));
-        while (z >= 0x80) { _buf[_pos++] = (byte)(z | 0x80); z >>= 7; }
-        _buf[_pos++] = (byte)z;
-    }
-
-    private void WriteDouble(double d) { Ensure(8); BinaryPrimitives.WriteDoubleLittleEndian(_buf.AsSpan(_pos), d); _pos += 8; }
-    private void WriteFloat(float f) { Ensure(4); BinaryPrimitives.WriteSingleLittleEndian(_buf.AsSpan(_pos), f); _pos += 4; }
-
-    private void WriteString(string s)
-    {
-        // Fast path, nearly every string here (ids, labels, bands, topics): under 64 UTF-8 bytes the length is a
-        // one-byte varint, so encode straight after a reserved byte and fill it in; no separate byte count.
-        if (s.Length < 64)
-        {
-            Ensure(1 + 3 * s.Length);
-            int written = System.Text.Encoding.UTF8.GetBytes(s, _buf.AsSpan(_pos + 1));
-            if (written < 64)
-            {
-                _buf[_pos] = (byte)(written << 1); // zigzag(written)
-                _pos += 1 + written;
-                return;
-            }
-        }
-        int max = System.Text.Encoding.UTF8.GetMaxByteCount(s.Length);
-        Ensure(max + 10);
-        // Length prefix needs the exact byte count; ASCII (the usual case) is length == byte count.
-        int len = System.Text.Encoding.UTF8.GetByteCount(s);
-        WriteLong(len);
-        System.Text.Encoding.UTF8.GetBytes(s, _buf.AsSpan(_pos));
-        _pos += len;
-    }
-
-    private void WriteBytes(byte[] b) { WriteLong(b.Length); Ensure(b.Length); b.CopyTo(_buf, _pos); _pos += b.Length; }
+    public void Dispose() => _out.Dispose();
 
     private static string LoadSchema()
     {
@@ -170,27 +113,9 @@ public sealed class LabelAvroEncoder
         return new StreamReader(s).ReadToEnd();
     }
 
-    private static byte[] BuildSync()
-    {
-        // A fixed sync marker derived from the schema: every single-record container we write is byte-identical in its header.
-        var h = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(LoadSchema()));
-        return h.AsSpan(0, 16).ToArray();
-    }
-
-    private static byte[] BuildOcfHeader(out int length)
-    {
-        var e = new LabelAvroEncoder(LabelEncoding.ConfluentWire, 1);
-        e._pos = 0;
-        e.Ensure(4); e._buf[0] = (byte)'O'; e._buf[1] = (byte)'b'; e._buf[2] = (byte)'j'; e._buf[3] = 1; e._pos = 4;
-        e.WriteLong(2);
-        e.WriteString("avro.schema"); e.WriteBytes(System.Text.Encoding.UTF8.GetBytes(LoadSchema()));
-        e.WriteString("avro.codec"); e.WriteBytes("null"u8.ToArray());
-        e.WriteLong(0);
-        var sync = BuildSync();
-        e.Ensure(16); sync.CopyTo(e._buf, e._pos); e._pos += 16;
-        length = e._pos;
-        return e._buf.AsSpan(0, e._pos).ToArray();
-    }
+    /// <summary>A fixed sync marker derived from the schema: every single-record container we write is byte-identical in its header.</summary>
+    private static byte[] SyncFromSchema(string schemaJson) =>
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(schemaJson)).AsSpan(0, 16).ToArray();
 }
 
 /// <summary>Reads label messages in either framing (tests, replay tools, downstream .NET consumers).</summary>

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
-namespace Alerts.Ingest.Avro;
+namespace Alerts.Avro;
 
 /// <summary>Malformed Avro binary data (truncated, bad varint, negative length, bad union index).</summary>
 public sealed class AvroFormatException(string message, int offset, bool truncated = false) : Exception(message)

@@ -1,4 +1,4 @@
-namespace Alerts.Ingest.Avro;
+namespace Alerts.Avro;
 
 /// <summary>CRC-64-AVRO, the 64-bit Rabin fingerprint the Avro spec defines for schema fingerprints.</summary>
 public static class RabinFingerprint

@@ -1,39 +1,23 @@
-using Alerts.Ingest.Avro;
-using System.Text;
-
-namespace Alerts.Simulator.Avro;
+namespace Alerts.Avro;
 
 /// <summary>
-/// Writes Avro Object Container Files holding one record (the way ZTF and Rubin ship single alerts): magic
-/// "Obj\x01", a metadata map {avro.schema, avro.codec = null}, a 16-byte sync marker, one block, the sync again.
-/// The header bytes are built once per (schema, sync) and reused; the sync marker is derived from the run seed.
+/// Writes Avro Object Container Files holding one record (the way ZTF and Rubin ship single alerts, and the way
+/// the label topics can frame a label): magic "Obj\x01", a metadata map {avro.schema, avro.codec = null}, a 16-byte
+/// sync marker, one block, the sync again. The header bytes are built once per (schema, sync) and reused, so every
+/// file written with one writer starts with the same bytes.
 /// </summary>
-public sealed class ObjectContainerFile
+public sealed class SingleRecordContainerWriter
 {
     private readonly byte[] _header;
     private readonly byte[] _sync;
 
-    public ObjectContainerFile(string schemaJson, ReadOnlySpan<byte> sync)
+    public SingleRecordContainerWriter(string schemaJson, ReadOnlySpan<byte> sync)
     {
         if (sync.Length != 16) throw new ArgumentException("Avro sync markers are 16 bytes.", nameof(sync));
         _sync = sync.ToArray();
         using var b = new AvroBinaryWriter(schemaJson.Length + 256);
-        b.WriteRaw("Obj"u8); b.WriteByte(1);
-        b.WriteLong(2);
-        b.WriteString("avro.schema"); b.WriteBytes(Encoding.UTF8.GetBytes(schemaJson));
-        b.WriteString("avro.codec"); b.WriteBytes("null"u8);
-        b.WriteLong(0);
-        b.WriteRaw(_sync);
+        AvroContainer.WriteHeader(b, schemaJson, "null", _sync);
         _header = b.ToArray();
-    }
-
-    public static byte[] SyncFromSeed(ulong seed)
-    {
-        var r = new Physics.Rng(seed ^ 0x53594E43UL);
-        var s = new byte[16];
-        BitConverter.TryWriteBytes(s.AsSpan(0, 8), r.NextULong());
-        BitConverter.TryWriteBytes(s.AsSpan(8, 8), r.NextULong());
-        return s;
     }
 
     public int HeaderLength => _header.Length;

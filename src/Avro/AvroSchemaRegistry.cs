@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 
-namespace Alerts.Ingest.Avro;
+namespace Alerts.Avro;
 
 /// <summary>
 /// In-process schema registry shared by sources and decoders (thread-safe). Resolves a writer schema from:

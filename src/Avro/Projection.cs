@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 
-namespace Alerts.Ingest.Avro;
+namespace Alerts.Avro;
 
 /// <summary>
 /// The fields a survey mapper needs, by path. A path is dot-separated field names; each segment may list the

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 
-namespace Alerts.Ingest.Avro;
+namespace Alerts.Avro;
 
 public enum AvroCodec : byte { Null, Deflate, Unsupported }
 
@@ -112,17 +112,24 @@ public static class AvroContainer
         }
     }
 
-    /// <summary>Writes a container file holding <paramref name="records"/> (already-encoded datums) in one block.</summary>
-    public static byte[] Write(string schemaJson, IReadOnlyList<ReadOnlyMemory<byte>> records, string codec = "null", byte[]? sync = null)
+    /// <summary>Writes a container file header: magic, the metadata map {avro.schema, avro.codec} and the sync marker.</summary>
+    public static void WriteHeader(AvroBinaryWriter w, string schemaJson, string codec, ReadOnlySpan<byte> sync)
     {
-        sync ??= Guid.NewGuid().ToByteArray();
-        using var w = new AvroBinaryWriter(1024);
+        if (sync.Length != 16) throw new ArgumentException("Avro sync markers are 16 bytes.", nameof(sync));
         w.WriteRaw(ContainerHeader.Magic);
         w.WriteBlockStart(2);
         w.WriteString("avro.schema"); w.WriteBytes(Encoding.UTF8.GetBytes(schemaJson));
         w.WriteString("avro.codec"); w.WriteBytes(Encoding.UTF8.GetBytes(codec));
         w.WriteBlockEnd();
         w.WriteFixed(sync);
+    }
+
+    /// <summary>Writes a container file holding <paramref name="records"/> (already-encoded datums) in one block.</summary>
+    public static byte[] Write(string schemaJson, IReadOnlyList<ReadOnlyMemory<byte>> records, string codec = "null", byte[]? sync = null)
+    {
+        sync ??= Guid.NewGuid().ToByteArray();
+        using var w = new AvroBinaryWriter(1024);
+        WriteHeader(w, schemaJson, codec, sync);
         if (records.Count > 0)
         {
             var body = new MemoryStream();

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace Alerts.Ingest.Avro;
+namespace Alerts.Avro;
 
 public enum AvroType : byte
 {

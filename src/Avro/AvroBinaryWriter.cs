@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Text;
 
-namespace Alerts.Ingest.Avro;
+namespace Alerts.Avro;
 
 /// <summary>
 /// Writes Avro binary encoding (zigzag varints, little-endian IEEE floats, length-prefixed strings and bytes)
