@@ -46,6 +46,32 @@ public sealed class T2FeatureExtractor : IFeatureExtractor
             ? "too-few-points"
             : $"too-few-points: {k} detection{(k == 1 ? "" : "s")} in {string.Join(",", preset.Channels.Select(b => b.Name()))} within {preset.WindowEndDays:0} d of the first; need {preset.MinPoints}").ToArray();
         FluxFactor = Photometry.Rescale(1.0, Photometry.NanojanskyZeroPoint, preset.ZeroPoint);
+        // The window grid is the same for every light curve (the span grid is laid per curve in Extract).
+        if (preset.TimeGrid == T2TimeGrid.FirstDetection) WindowGrid(preset, _grid);
+    }
+
+    /// <summary>
+    /// Fills <c>_selected</c> with the indices of the points the preset fits (kind and band kept, values finite, errors
+    /// positive), in light-curve order, and clears <c>_perChannel</c> for the caller's count; a reason when a kept point is unusable.
+    /// </summary>
+    private string? SelectPoints(LightCurve lightCurve, out int n)
+    {
+        var mjd = lightCurve.Mjd; var band = lightCurve.Band; var flux = lightCurve.Flux; var err = lightCurve.FluxErr; var kind = lightCurve.Kind;
+        if (_selected.Length < lightCurve.Count) _selected = new int[Math.Max(lightCurve.Count, _selected.Length * 2)];
+        Array.Clear(_perChannel);
+        n = 0;
+        for (int i = 0; i < lightCurve.Count; i++)
+        {
+            var k = kind[i];
+            if (k == PointKind.NonDetection && !Preset.IncludeNonDetections) continue;
+            if (k == PointKind.ForcedPhotometry && !Preset.IncludeForcedPhotometry) continue;
+            if (ChannelOf(band[i]) < 0) continue;
+            if (!double.IsFinite(mjd[i])) return "bad-time";
+            if (!float.IsFinite(flux[i])) return "bad-flux";
+            if (!float.IsFinite(err[i]) || !(err[i] > 0)) return "bad-flux-error";
+            _selected[n++] = i;
+        }
+        return null;
     }
 
     public T2Preprocessing Preset { get; }
@@ -74,23 +100,9 @@ public sealed class T2FeatureExtractor : IFeatureExtractor
         if (Preset.TimeGrid == T2TimeGrid.FirstDetection)
             return ExtractWindow(lightCurve, destination);
 
-        var mjd = lightCurve.Mjd; var band = lightCurve.Band; var flux = lightCurve.Flux; var err = lightCurve.FluxErr; var kind = lightCurve.Kind;
-        if (_selected.Length < lightCurve.Count) _selected = new int[Math.Max(lightCurve.Count, _selected.Length * 2)];
-        Array.Clear(_perChannel);
-        int n = 0;
-        for (int i = 0; i < lightCurve.Count; i++)
-        {
-            var k = kind[i];
-            if (k == PointKind.NonDetection && !Preset.IncludeNonDetections) continue;
-            if (k == PointKind.ForcedPhotometry && !Preset.IncludeForcedPhotometry) continue;
-            int c = ChannelOf(band[i]);
-            if (c < 0) continue;
-            if (!double.IsFinite(mjd[i])) return "bad-time";
-            if (!float.IsFinite(flux[i])) return "bad-flux";
-            if (!float.IsFinite(err[i]) || !(err[i] > 0)) return "bad-flux-error";
-            _selected[n++] = i;
-        }
-        if (n < Preset.MinPoints) return TooFewPointsReason(n);
+        var mjd = lightCurve.Mjd; var band = lightCurve.Band; var flux = lightCurve.Flux; var err = lightCurve.FluxErr;
+        if (SelectPoints(lightCurve, out int n) is { } bad) return bad;
+        if (n < Preset.MinPoints) return _tooFewReasons[n];
 
         // Keep the latest MaxPoints (by time) when bounded; the light curve may be unsorted, so pick by time.
         int start = 0;
@@ -162,28 +174,16 @@ public sealed class T2FeatureExtractor : IFeatureExtractor
     private string? ExtractWindow(LightCurve lightCurve, Span<float> destination)
     {
         int channels = _wavelengths.Length, steps = Preset.Steps, width = Preset.InputChannels;
-        var mjd = lightCurve.Mjd; var band = lightCurve.Band; var flux = lightCurve.Flux; var err = lightCurve.FluxErr; var kind = lightCurve.Kind;
-        if (_selected.Length < lightCurve.Count) _selected = new int[Math.Max(lightCurve.Count, _selected.Length * 2)];
-        int n = 0;
+        var mjd = lightCurve.Mjd; var band = lightCurve.Band; var flux = lightCurve.Flux; var err = lightCurve.FluxErr;
+        if (SelectPoints(lightCurve, out int n) is { } bad) return bad;
         double first = double.PositiveInfinity;
-        for (int i = 0; i < lightCurve.Count; i++)
-        {
-            var k = kind[i];
-            if (k == PointKind.NonDetection && !Preset.IncludeNonDetections) continue;
-            if (k == PointKind.ForcedPhotometry && !Preset.IncludeForcedPhotometry) continue;
-            if (ChannelOf(band[i]) < 0) continue;
-            if (!double.IsFinite(mjd[i])) return "bad-time";
-            if (!float.IsFinite(flux[i])) return "bad-flux";
-            if (!float.IsFinite(err[i]) || !(err[i] > 0)) return "bad-flux-error";
-            _selected[n++] = i;
-            first = Math.Min(first, mjd[i]);
-        }
+        for (int s = 0; s < n; s++) first = Math.Min(first, mjd[_selected[s]]);
         // The window: nothing after first + WindowEndDays is fitted (it is past the grid).
         int m = 0;
         for (int s = 0; s < n; s++)
             if (mjd[_selected[s]] - first <= Preset.WindowEndDays) _selected[m++] = _selected[s];
         n = m;
-        if (n < Preset.MinPoints) return TooFewPointsReason(n);
+        if (n < Preset.MinPoints) return _tooFewReasons[n];
         var sel = _selected.AsSpan(0, n);
         SortIndicesByTime(sel, mjd);
         // Thin evenly in time order to MaxPoints: keeps the start (which sets the anchor) and the latest point.
@@ -194,7 +194,6 @@ public sealed class T2FeatureExtractor : IFeatureExtractor
             n = keep;
             sel = sel[..n];
         }
-        Array.Clear(_perChannel);
         double last = double.NegativeInfinity;
         foreach (int i in sel) { _perChannel[ChannelOf(band[i])]++; last = Math.Max(last, mjd[i]); }
         for (int c = 0; c < channels; c++)
@@ -206,7 +205,6 @@ public sealed class T2FeatureExtractor : IFeatureExtractor
         LastFit = _gp.Fit();
         LastPointCount = n;
         LastSpanDays = last - first;
-        WindowGrid(Preset, _grid);
 
         double observedEnd = last - first, peak = 0, peakAbs = 0;
         for (int c = 0; c < channels; c++)
@@ -265,11 +263,6 @@ public sealed class T2FeatureExtractor : IFeatureExtractor
         for (int j = 0; j < steps; j++)
             grid[j] = preset.WindowStartDays + tau * (Math.Pow(ratio, steps == 1 ? 0 : (double)j / (steps - 1)) - 1);
     }
-
-    private string TooFewPointsReason(int n) =>
-        n < _tooFewReasons.Length ? _tooFewReasons[n] : $"too-few-points: {n} detections in {BandListText}; need {Preset.MinPoints}";
-
-    private string BandListText => string.Join(",", Preset.Channels.Select(b => b.Name()));
 
     private int ChannelOf(Band b)
     {
