@@ -15,11 +15,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from t2_model import T2, export_onnx, load_trained  # noqa: E402
 
 
-def add_metadata(path: str, preset: str, bands) -> None:
-    """Tags the ONNX file with the preprocessing preset so the C# classifier picks the right recipe."""
+def add_metadata(path: str, preset: str, bands, extra=None) -> None:
+    """Tags the ONNX file with the preprocessing preset so the C# classifier picks the right recipe (and any extra
+    key/value pairs, e.g. alerts.temperature, alerts.training_objects)."""
     import onnx
     m = onnx.load(path)
-    for k, v in (("alerts.preprocessing", preset), ("alerts.channels", ",".join(bands))):
+    for k, v in [("alerts.preprocessing", preset), ("alerts.channels", ",".join(bands))] + sorted((extra or {}).items()):
         p = m.metadata_props.add()
         p.key, p.value = k, v
     onnx.save(m, path)

@@ -15,7 +15,8 @@ exported ONNX graph is plain MatMul/Add/Reshape/Transpose/Softmax: the compressi
 recognises heads and feed-forward neurons in it and prunes them structurally.
 
 Input:  "input"          float32 [batch, steps, bands]   (GP means on the time grid, robust-scaled)
-Output: "probabilities"  float32 [batch, 14]             (softmax, FINK T2_COLS class order)
+Output: "probabilities"  float32 [batch, 14]             (softmax of logits / T, FINK T2_COLS class order; T = 1
+                                                          unless calibrated)
 """
 import json
 import math
@@ -90,6 +91,9 @@ class T2(nn.Module):
         self.register_buffer("pe", sinusoidal_encoding(steps, d_model))
         self.blocks = nn.ModuleList(EncoderBlock(d_model, n_heads, ff_dim, steps, dropout) for _ in range(n_blocks))
         self.head = nn.Linear(d_model, n_classes)
+        # Calibration temperature (fitted on held-out real objects, train_real.py): forward returns softmax(logits / T).
+        # Not a parameter or buffer, so state_dicts stay the same shape; at 1.0 the exported graph has no Div.
+        self.temperature = 1.0
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         x = self.embed(x.transpose(1, 2)).transpose(1, 2) + self.pe   # [B, T, D]
@@ -98,7 +102,10 @@ class T2(nn.Module):
         return self.head(x.mean(dim=1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.logits(x), dim=-1)
+        z = self.logits(x)
+        if self.temperature != 1.0:
+            z = z / self.temperature
+        return torch.softmax(z, dim=-1)
 
 
 def load_trained(state_path: str, n_bands: int) -> T2:
@@ -115,8 +122,11 @@ def load_trained(state_path: str, n_bands: int) -> T2:
     return model
 
 
-def export_onnx(model: T2, path: str, opset: int = 17) -> None:
-    """Exports with a dynamic batch axis; names: input -> probabilities."""
+def export_onnx(model: T2, path: str, opset: int = 17, temperature: float = None) -> None:
+    """Exports with a dynamic batch axis; names: input -> probabilities. temperature, if given, is set on the model and
+    becomes a constant Div before the softmax."""
+    if temperature is not None:
+        model.temperature = float(temperature)
     model.eval()
     cfg = model.config
     dummy = torch.zeros(1, cfg["steps"], cfg["n_bands"])
