@@ -46,6 +46,13 @@ public sealed record Classification(
 {
     public bool IsClassified => Reason is null;
 
+    /// <summary>P(SNIa) + P(SNIax) + P(SNIa-91bg); null when not classified.</summary>
+    public float? SNIaFamilyProbability => FamilyProbability(ClassFamilies.SNIaFamily);
+
+    /// <summary>The sum of the family's class probabilities; null when not classified (no probability vector).</summary>
+    public float? FamilyProbability(ClassFamily family) =>
+        IsClassified && Probabilities.Length >= T2Classes.Count ? ClassFamilies.Probability(Probabilities, family) : null;
+
     public static Classification NotClassified(DecodedAlert alert, string modelId, string reason, StageTimings timings, DateTimeOffset at) =>
         new(alert.Identity, alert.Source.Position, null, 0f, [], modelId, alert.LightCurve.Count,
             BandList(alert.LightCurve), reason, timings, alert.Source.ReceivedAt, at, alert.Source.SourceTimestamp);

@@ -165,10 +165,10 @@ public sealed class KafkaLabelSinkTests
             var script = "import sys,glob,os,avro.datafile,avro.io\n" +
                          "for f in sorted(glob.glob(os.path.join(sys.argv[1],'*.avro'))):\n" +
                          "  r=avro.datafile.DataFileReader(open(f,'rb'),avro.io.DatumReader())\n" +
-                         "  for x in r: print(x['alertId'], x['objectId'], x['label'], round(x['probabilities'].get('SNIa',-1),4), x['reason'], x['sourcePartition'])\n";
+                         "  for x in r: print(x['alertId'], x['objectId'], x['label'], round(x['probabilities'].get('SNIa',-1),4), x['reason'], x['sourcePartition'], None if x['p_SNIa_family'] is None else round(x['p_SNIa_family'],4))\n";
             var output = DebianPython.Run(script, dir);
             var lines = output.Trim().Split('\n');
-            Assert.Equal(["11 ZTF240000011 SNIa 0.87 None 0", "12 ZTF240000012 RRL 0.01 None 0", "3 ZTF240000003 None -1 too-few-points 0"], lines);
+            Assert.Equal(["11 ZTF240000011 SNIa 0.87 None 0 0.89", "12 ZTF240000012 RRL 0.01 None 0 0.03", "3 ZTF240000003 None -1 too-few-points 0 None"], lines);
         }
         finally { Directory.Delete(dir, true); }
     }

@@ -78,4 +78,69 @@ public sealed class LabelAvroEncodingTests
         }
         finally { Directory.Delete(dir, true); }
     }
+    private static Classification SNIaFamilyOf(float snia, float sniax, float snia91bg)
+    {
+        var c = TestClassifications.Make(1);
+        var p = new float[T2Classes.Count];
+        p[T2Classes.IndexOf("SNIa")] = snia; p[T2Classes.IndexOf("SNIax")] = sniax; p[T2Classes.IndexOf("SNIa-91bg")] = snia91bg;
+        p[T2Classes.IndexOf("AGN")] = 1 - snia - sniax - snia91bg;
+        return c with { Probabilities = p, Label = "SNIa", LabelProbability = snia };
+    }
+
+    [Theory]
+    [InlineData(LabelEncoding.ConfluentWire)]
+    [InlineData(LabelEncoding.SingleRecordContainer)]
+    public void The_SNIa_family_probability_round_trips_and_is_null_when_not_classified(LabelEncoding encoding)
+    {
+        var enc = new LabelAvroEncoder(encoding, 42);
+        var m = LabelAvroDecoder.Decode(enc.Encode(SNIaFamilyOf(0.5f, 0.25f, 0.125f)));
+        Assert.Equal(0.875f, m.SNIaFamilyProbability);
+        Assert.Equal(0.5f, m.Probabilities["SNIa"]);
+        var unclassified = LabelAvroDecoder.Decode(enc.Encode(TestClassifications.Make(3)));
+        Assert.Equal("too-few-points", unclassified.Reason);
+        Assert.Null(unclassified.SNIaFamilyProbability);
+    }
+
+    [Fact]
+    public void A_version_1_record_that_ends_before_the_family_field_decodes_with_a_null_family()
+    {
+        var enc = new LabelAvroEncoder(LabelEncoding.ConfluentWire, 42);
+        var v2 = enc.Encode(SNIaFamilyOf(0.5f, 0.25f, 0.125f)).ToArray();
+        var v1 = v2.AsSpan(0, v2.Length - 5); // union index 1 (one byte) + float (four)
+        var m = LabelAvroDecoder.Decode(v1);
+        Assert.Null(m.SNIaFamilyProbability);
+        Assert.Equal(0.5f, m.Probabilities["SNIa"]);
+        Assert.Equal(TestClassifications.T0.AddMilliseconds(3), m.ClassifiedAt);
+    }
+
+    [RefereeFact(Referee.PythonAvro)]
+    public void Python_avro_reads_p_SNIa_family_and_resolves_a_version_1_record_to_its_default()
+    {
+        var enc = new LabelAvroEncoder(LabelEncoding.SingleRecordContainer);
+        var dir = Directory.CreateTempSubdirectory("labels-avro-family").FullName;
+        try
+        {
+            File.WriteAllBytes(Path.Combine(dir, "a.avro"), enc.Encode(SNIaFamilyOf(0.5f, 0.25f, 0.125f)).ToArray());
+            File.WriteAllBytes(Path.Combine(dir, "b.avro"), enc.Encode(TestClassifications.Make(3)).ToArray());
+            // Python reads ours; then writes a version 1 record (schema without the last field) and reads it with version 2.
+            var script = "import sys,os,json,avro.schema,avro.datafile,avro.io\n" +
+                         "d=sys.argv[1]\n" +
+                         "for n in ['a','b']:\n" +
+                         "  for x in avro.datafile.DataFileReader(open(os.path.join(d,n+'.avro'),'rb'),avro.io.DatumReader()): print(x['p_SNIa_family'])\n" +
+                         "v2=json.load(open(sys.argv[2]))\n" +
+                         "v1=dict(v2); v1['fields']=v2['fields'][:-1]\n" +
+                         "rec=next(iter(avro.datafile.DataFileReader(open(os.path.join(d,'a.avro'),'rb'),avro.io.DatumReader())))\n" +
+                         "del rec['p_SNIa_family']\n" +
+                         "w=avro.datafile.DataFileWriter(open(os.path.join(d,'v1.avro'),'wb'),avro.io.DatumWriter(),avro.schema.parse(json.dumps(v1)))\n" +
+                         "w.append(rec); w.close()\n" +
+                         "for x in avro.datafile.DataFileReader(open(os.path.join(d,'v1.avro'),'rb'),avro.io.DatumReader(readers_schema=avro.schema.parse(json.dumps(v2)))): print(x['p_SNIa_family'], x['label'])\n";
+            var lines = DebianPython.Run(script, dir, RepoPaths.Of("schemas", "labels", "alerts.label.avsc")).Trim().Split('\n');
+            Assert.Equal(["0.875", "None", "None SNIa"], lines);
+            var v1 = LabelAvroDecoder.Decode(File.ReadAllBytes(Path.Combine(dir, "v1.avro")));
+            Assert.Null(v1.SNIaFamilyProbability);
+            Assert.Equal("SNIa", v1.Label);
+            Assert.Equal(0.25f, v1.Probabilities["SNIax"]);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }

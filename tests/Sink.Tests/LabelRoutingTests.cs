@@ -33,6 +33,38 @@ public sealed class LabelRoutingTests
         Assert.Equal(expected, LabelFilter.Parse(rule).Matches(c));
     }
 
+    [Theory]
+    [InlineData("SNIa_family >= 0.8", 0.5f, 0.35f, true)]
+    [InlineData("SNIa_family >= 0.8", 0.5f, 0.2f, false)]
+    [InlineData("snia_family >= 0.8", 0.5f, 0.35f, true)]
+    [InlineData("SNIa-family >= 0.8", 0.5f, 0.35f, true)]
+    [InlineData("SNIA-FAMILY >= 0.8", 0.5f, 0.2f, false)]
+    [InlineData("SNIa >= 0.8", 0.5f, 0.35f, false)]
+    [InlineData("SNIa_family < 0.8 and label == SNIa", 0.5f, 0.2f, true)]
+    [InlineData("SNIa_family + SNII >= 0.9", 0.5f, 0.35f, true)]
+    [InlineData("SNIa_family + SNII >= 0.9", 0.5f, 0.2f, false)]
+    public void The_SNIa_family_sums_SNIa_SNIax_and_SNIa_91bg_in_a_rule(string rule, float snia, float sniax, bool expected)
+    {
+        var c = WithProbabilities(("SNIa", snia), ("SNIax", sniax), ("SNII", 0.06f), ("AGN", 1 - snia - sniax - 0.06f));
+        Assert.Equal(expected, LabelFilter.Parse(rule).Matches(c));
+    }
+
+    [Fact]
+    public void The_SNIa_family_counts_SNIa_91bg_too()
+    {
+        var c = WithProbabilities(("SNIa", 0.4f), ("SNIax", 0.2f), ("SNIa-91bg", 0.25f), ("AGN", 0.15f));
+        Assert.True(LabelFilter.Parse("SNIa_family >= 0.8").Matches(c));
+        Assert.False(LabelFilter.Parse("SNIa + SNIax >= 0.8").Matches(c));
+    }
+
+    [Fact]
+    public void A_SNIa_family_rule_never_matches_an_unclassified_alert()
+    {
+        var c = TestClassifications.Make(3); // too-few-points
+        Assert.False(LabelFilter.Parse("SNIa_family >= 0").Matches(c));
+        Assert.False(LabelFilter.Parse("SNIa_family < 1").Matches(c));
+    }
+
     [Fact]
     public void Probability_rules_never_match_an_unclassified_alert()
     {
@@ -51,6 +83,10 @@ public sealed class LabelRoutingTests
     [InlineData("label SNIa", "== or !=")]
     [InlineData("SNIa >= 0.8 and", "missing")]
     [InlineData("all all", "unexpected 'all'")]
+    [InlineData("SNIa_famly >= 0.8", "class family (SNIa_family)")]
+    [InlineData("SNIa_family + SNIax >= 0.8", "SNIax is counted twice")]
+    [InlineData("SNIa + SNIa_family >= 0.8", "SNIa is counted twice")]
+    [InlineData("SNIa_family + label_probability >= 0.8", "label_probability cannot be added")]
     public void Bad_rules_are_rejected_with_a_message_naming_the_problem(string rule, string fragment)
     {
         var e = Assert.Throws<FormatException>(() => LabelFilter.Parse(rule));

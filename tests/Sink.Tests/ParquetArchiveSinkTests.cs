@@ -1,6 +1,8 @@
 using Alerts.Core;
 using Alerts.Sink.Parquet;
 using DuckDB.NET.Data;
+using Parquet;
+using Parquet.Schema;
 using ParquetSharp;
 
 namespace Alerts.Sink.Tests;
@@ -57,6 +59,32 @@ public sealed class ParquetArchiveSinkTests : IDisposable
         Assert.Equal(TestClassifications.T0.UtcDateTime, (DateTime)Scalar(db, $"select ingested_at from {src} where alert_id = 12")!);
         // Every probability vector of classified rows sums to 1.
         Assert.True(Convert.ToBoolean(Scalar(db, $"select bool_and(abs(p_mu_Lens_Single+p_TDE+p_EB+p_SNII+p_SNIax+p_Mira+p_SNIbc+p_KN+p_M_dwarf+p_SNIa_91bg+p_AGN+p_SNIa+p_RRL+p_SLSN_I - 1) < 1e-5) from {src} where label is not null")));
+        // p_SNIa_family is the sum of its three class columns, and null exactly where the alert was not classified.
+        Assert.True(Convert.ToBoolean(Scalar(db, $"select bool_and(abs(p_SNIa_family - (p_SNIa + p_SNIax + p_SNIa_91bg)) < 1e-6) from {src} where label is not null")));
+        Assert.Equal(0L, Convert.ToInt64(Scalar(db, $"select count(*) from {src} where (p_SNIa_family is null) <> (label is null)")));
+        Assert.Equal(0.89f, Convert.ToSingle(Scalar(db, $"select p_SNIa_family from {src} where alert_id = 11")), 6); // SNIa 0.87 + 2 x 0.01
+    }
+
+    [Fact]
+    public async Task The_file_columns_are_the_documented_ones_in_order()
+    {
+        await using (var sink = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _root }))
+        {
+            await sink.WriteAsync(TestClassifications.Range(1, 3));
+            await sink.FlushAsync();
+        }
+        using var reader = new ParquetFileReader(Directory.GetFiles(_root, "*.parquet", SearchOption.AllDirectories).Single());
+        var schema = reader.FileMetaData.Schema;
+        var names = Enumerable.Range(0, schema.NumColumns).Select(i => schema.Column(i).Name).ToArray();
+        Assert.Equal(
+        [
+            "alert_id", "object_id", "mjd", "ra", "dec", "label", "label_probability",
+            "p_mu_Lens_Single", "p_TDE", "p_EB", "p_SNII", "p_SNIax", "p_Mira", "p_SNIbc", "p_KN", "p_M_dwarf", "p_SNIa_91bg",
+            "p_AGN", "p_SNIa", "p_RRL", "p_SLSN_I", "p_SNIa_family",
+            "model_id", "n_points", "bands", "reason", "source_origin", "source_partition", "source_offset",
+            "ingested_at", "classified_at", "written_at", "source_timestamp", "latency_ms",
+        ], names);
+        Assert.Equal("archive-v2", reader.FileMetaData.KeyValueMetadata["alerts.schema"]);
     }
 
     [Fact]
@@ -71,7 +99,7 @@ public sealed class ParquetArchiveSinkTests : IDisposable
         using var reader = new ParquetFileReader(file);
         Assert.Equal(4, reader.FileMetaData.NumRowGroups); // 64+64+64+8
         var schema = reader.FileMetaData.Schema;
-        var ids = new List<long>(); var labels = new List<string?>(); var snia = new List<float?>();
+        var ids = new List<long>(); var labels = new List<string?>(); var snia = new List<float?>(); var family = new List<float?>();
         for (int g = 0; g < reader.FileMetaData.NumRowGroups; g++)
         {
             using var rg = reader.RowGroup(g);
@@ -79,12 +107,16 @@ public sealed class ParquetArchiveSinkTests : IDisposable
             ids.AddRange(rg.Column(schema.ColumnIndex("alert_id")).LogicalReader<long>().ReadAll(n));
             labels.AddRange(rg.Column(schema.ColumnIndex("label")).LogicalReader<string?>().ReadAll(n));
             snia.AddRange(rg.Column(schema.ColumnIndex("p_SNIa")).LogicalReader<float?>().ReadAll(n));
+            family.AddRange(rg.Column(schema.ColumnIndex("p_SNIa_family")).LogicalReader<float?>().ReadAll(n));
         }
         Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), ids);
         Assert.Equal("SNIa", labels[10]); // alert 11 -> class 11 = SNIa
         Assert.Equal(0.87f, snia[10]);
         Assert.Null(labels[2]);           // alert 3 is not classified
         Assert.Null(snia[2]);
+        Assert.Null(family[2]);
+        for (int i = 0; i < ids.Count; i++)
+            Assert.Equal(TestClassifications.Make(ids[i]).SNIaFamilyProbability, family[i]); // the float the label carries, bit for bit
     }
 
     [Fact]
@@ -229,6 +261,59 @@ public sealed class ParquetArchiveSinkTests : IDisposable
         foreach (var (f, bytes) in saved) File.WriteAllBytes(f, bytes); // as if we died before deleting the inputs
         Assert.Equal(3, await ArchiveCompactor.FinishInterrupted(dir));
         Assert.Single(Directory.GetFiles(dir, "*.parquet"));
+    }
+
+    [Fact]
+    public async Task Compaction_fills_p_SNIa_family_from_the_class_columns_of_an_archive_v1_file()
+    {
+        await using (var sink = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _root }))
+            for (int f = 0; f < 2; f++) { await sink.WriteAsync(TestClassifications.Range(1 + f * 20, 20)); await sink.FlushAsync(); }
+        var dir = Path.Combine(_root, "survey=ztf", "night=20240115");
+        var files = Directory.GetFiles(dir, "*.parquet").Order(StringComparer.Ordinal).ToArray();
+        await WriteWithoutFamilyColumnAsync(files[0], Path.Combine(dir, "part-v1-000000.parquet"));
+        File.Delete(files[0]);
+
+        var r = Assert.Single(await new ArchiveCompactor(_root).CompactNightAsync("20240115"));
+        Assert.Equal(40, r.RowsOut);
+        using var db = Duck();
+        var src = $"read_parquet('{Glob}', hive_partitioning=true)";
+        Assert.Equal(34L, Convert.ToInt64(Scalar(db, $"select count(p_SNIa_family) from {src}"))); // 1..40 less the 6 unclassified (3, 10, ..., 38)
+        Assert.True(Convert.ToBoolean(Scalar(db, $"select bool_and(abs(p_SNIa_family - (p_SNIa + p_SNIax + p_SNIa_91bg)) < 1e-6) from {src} where label is not null")));
+        Assert.Equal(0.89f, Convert.ToSingle(Scalar(db, $"select p_SNIa_family from {src} where alert_id = 11")), 6);
+    }
+
+    /// <summary>Copies an archive file column by column, leaving p_SNIa_family out (what an archive-v1 writer wrote).</summary>
+    private static async Task WriteWithoutFamilyColumnAsync(string from, string to)
+    {
+        var fields = ArchiveSchema.Schema.DataFields.Where(f => f.Name != "p_SNIa_family").ToArray();
+        await using var ins = File.OpenRead(from);
+        await using var reader = await ParquetReader.CreateAsync(ins);
+        await using var outs = File.Create(to);
+        await using var writer = await ParquetWriter.CreateAsync(new ParquetSchema(fields), outs);
+        writer.CustomMetadata = new Dictionary<string, string> { ["alerts.schema"] = "archive-v1" };
+        for (int g = 0; g < reader.RowGroupCount; g++)
+        {
+            using var rg = reader.OpenRowGroupReader(g);
+            using var wg = writer.CreateRowGroup();
+            int n = checked((int)rg.RowCount);
+            foreach (var f in fields)
+            {
+                if (f is DataField<string>) { var a = new string?[n]; await rg.ReadAsync(f, a.AsMemory()); await wg.WriteAsync(f, a!); }
+                else if (f.ClrType == typeof(long)) await Copy<long>(rg, wg, f, n);
+                else if (f.ClrType == typeof(int)) await Copy<int>(rg, wg, f, n);
+                else if (f.ClrType == typeof(double)) await Copy<double>(rg, wg, f, n);
+                else if (f.ClrType == typeof(float)) await Copy<float>(rg, wg, f, n);
+                else if (f.ClrType == typeof(DateTime)) await Copy<DateTime>(rg, wg, f, n);
+                else throw new NotSupportedException($"{f.Name}: {f.ClrType}");
+            }
+            wg.CompleteValidate();
+        }
+    }
+
+    private static async Task Copy<T>(ParquetRowGroupReader rg, ParquetRowGroupWriter wg, DataField f, int n) where T : struct
+    {
+        if (f.IsNullable) { var a = new T?[n]; await rg.ReadAsync(f, a.AsMemory()); await wg.WriteAsync<T>(f, (ReadOnlyMemory<T?>)a); }
+        else { var a = new T[n]; await rg.ReadAsync(f, a.AsMemory()); await wg.WriteAsync(f, (ReadOnlyMemory<T>)a); }
     }
 }
 

@@ -12,7 +12,8 @@ namespace Alerts.Pipeline.Commands;
 
 /// <summary>
 /// <c>alerts classify &lt;paths...&gt;</c>: one JSON line per object on stdout,
-/// <c>{"id":…, "label":…, "probabilities":{class:p,…}, "model":…}</c> (or <c>"label":null, "reason":…</c>).
+/// <c>{"id":…, "label":…, "probabilities":{class:p,…}, "p_SNIa_family":…, "model":…}</c> (or <c>"label":null, "reason":…,
+/// "p_SNIa_family":null</c>); p_SNIa_family is SNIa + SNIax + SNIa-91bg.
 /// Accepts alerts in any framing Ingest decodes (Avro container files, Confluent wire messages, tarballs, folders of
 /// them), light-curve tables (CSV, tables.md), single ANTARES/BTS light-curve CSVs and the BTS folder. Alerts that
 /// do not decode get a line with <c>"label":null, "reason":"dead-letter:&lt;code&gt;"</c> and a message on stderr.
@@ -132,6 +133,7 @@ public static class ClassifyCommand
                 w.WriteEndObject();
             }
             else w.WriteString("reason", r.Reason);
+            if (r.SNIaFamilyProbability is { } ia) w.WriteNumber("p_SNIa_family", Math.Round(ia, 6)); else w.WriteNull("p_SNIa_family");
             w.WriteString("model", r.ModelId);
             if (modelName is not null) w.WriteString("model_name", modelName);
             w.WriteNumber("points", r.PointCount);

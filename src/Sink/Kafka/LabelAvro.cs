@@ -13,12 +13,17 @@ public enum LabelEncoding
     SingleRecordContainer,
 }
 
-/// <summary>The decoded label message (schema alerts.label.Label v1, <c>schemas/labels/alerts.label.avsc</c>).</summary>
+/// <summary>
+/// The decoded label message (schema alerts.label.Label v2, <c>schemas/labels/alerts.label.avsc</c>).
+/// <see cref="SNIaFamilyProbability"/> is the schema's <c>p_SNIa_family</c>: null when not classified, and for v1
+/// records, which end before it.
+/// </summary>
 public sealed record LabelMessage(
     string Survey, long AlertId, string ObjectId, double Mjd, double Ra, double Dec,
     string? Label, float? LabelProbability, IReadOnlyDictionary<string, float> Probabilities,
     string ModelId, int PointCount, string Bands, string? Reason,
-    string SourceOrigin, int SourcePartition, long SourceOffset, DateTimeOffset IngestedAt, DateTimeOffset ClassifiedAt);
+    string SourceOrigin, int SourcePartition, long SourceOffset, DateTimeOffset IngestedAt, DateTimeOffset ClassifiedAt,
+    float? SNIaFamilyProbability = null);
 
 /// <summary>
 /// Writes the label record in Avro binary with the shared <see cref="AvroBinaryWriter"/> into a reused buffer: the
@@ -93,6 +98,7 @@ public sealed class LabelAvroEncoder : IDisposable
         w.WriteLong(c.Source.Offset);
         w.WriteLong(Micros(c.IngestedAt));
         w.WriteLong(Micros(c.ClassifiedAt));
+        if (c.SNIaFamilyProbability is not { } ia) w.WriteUnionIndex(0); else { w.WriteUnionIndex(1); w.WriteFloat(ia); }
     }
 
     private static long Micros(DateTimeOffset t) => (t.UtcTicks - DateTime.UnixEpoch.Ticks) / 10;
@@ -127,7 +133,7 @@ public static class LabelAvroDecoder
         if (value.Length >= 5 && value[0] == 0)
         {
             r.Pos = 5;
-            return ReadBody(ref r);
+            return ReadBody(ref r, value.Length);
         }
         if (value.Length >= 4 && value[0] == 'O' && value[1] == 'b' && value[2] == 'j' && value[3] == 1)
         {
@@ -142,13 +148,15 @@ public static class LabelAvroDecoder
             r.Pos += 16;
             long count = r.Long();
             if (count != 1) throw new FormatException($"label container holds {count} records; expected exactly 1");
-            r.Long();
-            return ReadBody(ref r);
+            long size = r.Long();
+            if (size < 0 || size > value.Length - r.Pos) throw new FormatException($"label container block of {size} bytes does not fit in the {value.Length - r.Pos} left");
+            return ReadBody(ref r, r.Pos + (int)size);
         }
         throw new FormatException("not a label message: neither Confluent wire format (0x00 + schema id) nor an Avro container ('Obj' 0x01)");
     }
 
-    private static LabelMessage ReadBody(ref Reader r)
+    /// <summary>Reads one record ending at <paramref name="end"/>; a v1 record ends before p_SNIa_family.</summary>
+    private static LabelMessage ReadBody(ref Reader r, int end)
     {
         var survey = r.String(); var alertId = r.Long(); var objectId = r.String();
         var mjd = r.Double(); var ra = r.Double(); var dec = r.Double();
@@ -165,7 +173,8 @@ public static class LabelAvroDecoder
         var origin = r.String(); var part = (int)r.Long(); var off = r.Long();
         var ing = DateTimeOffset.UnixEpoch.AddTicks(r.Long() * 10);
         var cls = DateTimeOffset.UnixEpoch.AddTicks(r.Long() * 10);
-        return new LabelMessage(survey, alertId, objectId, mjd, ra, dec, label, lp, probs, model, points, bands, reason, origin, part, off, ing, cls);
+        float? ia = r.Pos < end && r.Long() == 1 ? r.Float() : null;
+        return new LabelMessage(survey, alertId, objectId, mjd, ra, dec, label, lp, probs, model, points, bands, reason, origin, part, off, ing, cls, ia);
     }
 
     private ref struct Reader(ReadOnlySpan<byte> s)

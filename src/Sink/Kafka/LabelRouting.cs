@@ -5,10 +5,14 @@ namespace Alerts.Sink.Kafka;
 
 /// <summary>
 /// A filter on a classification, parsed from text such as <c>all</c>, <c>SNIa &gt;= 0.8</c>,
-/// <c>label == SLSN-I</c>, <c>SNIa + SNIbc + SNII &gt;= 0.9 and survey == ztf</c>, <c>unclassified</c>.
+/// <c>SNIa_family &gt;= 0.8</c>, <c>label == SLSN-I</c>, <c>SNIa + SNIbc + SNII &gt;= 0.9 and survey == ztf</c>,
+/// <c>unclassified</c>.
 /// Grammar: rule := term ('or' term)*; term := cond ('and' cond)*; cond := 'all' | 'classified' | 'unclassified'
-/// | sum op number | ('label'|'survey'|'reason') ('=='|'!=') word; sum := class ('+' class)* | 'label_probability'.
-/// Class names are t2's (case-insensitive; '-' or '_' both accepted: SNIa_91bg, mu-Lens-Single).
+/// | sum op number | ('label'|'survey'|'reason') ('=='|'!=') word; sum := part ('+' part)* | 'label_probability';
+/// part := class | family.
+/// Class names are t2's (case-insensitive; '-' or '_' both accepted: SNIa_91bg, mu-Lens-Single). A family stands for
+/// the sum of its classes (<see cref="ClassFamilies"/>): <c>SNIa_family</c> (or <c>SNIa-family</c>) is
+/// SNIa + SNIax + SNIa-91bg. A class may appear in a sum once, directly or through a family.
 /// A probability filter never matches an alert that was not classified.
 /// </summary>
 public sealed class LabelFilter
@@ -90,8 +94,14 @@ public sealed class LabelFilter
             else
             {
                 int k = ClassIndex(name);
-                if (k < 0) throw Error(text, $"'{name}' is not a t2 class (known: {string.Join(", ", T2Classes.Names)}) nor a keyword (all, classified, unclassified, label, survey, reason, label_probability)");
-                indices.Add(k);
+                int[] members = k >= 0 ? [k]
+                    : ClassFamilies.Find(name)?.Members
+                      ?? throw Error(text, $"'{name}' is not a t2 class (known: {string.Join(", ", T2Classes.Names)}), a class family ({ClassFamilies.SNIaFamily.Name}) nor a keyword (all, classified, unclassified, label, survey, reason, label_probability)");
+                foreach (var m in members)
+                {
+                    if (indices.Contains(m)) throw Error(text, $"{T2Classes.Names[m]} is counted twice in the sum (a family counts its classes: {ClassFamilies.SNIaFamily})");
+                    indices.Add(m);
+                }
             }
             if (i < t.Count && t[i] == "+") { i++; if (i >= t.Count) throw Error(text, "'+' must be followed by a class"); continue; }
             break;

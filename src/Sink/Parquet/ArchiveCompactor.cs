@@ -54,7 +54,7 @@ public sealed class ArchiveCompactor(string root, int rowGroupRows = 100_000, Co
                 writer.CustomMetadata = new Dictionary<string, string>
                 {
                     ["alerts.writer"] = "compact",
-                    ["alerts.schema"] = "archive-v1",
+                    [ArchiveSchema.VersionKey] = ArchiveSchema.Version,
                     [CompactedFromKey] = string.Join('\n', inputs.Select(Path.GetFileName)),
                 };
                 foreach (var input in inputs)

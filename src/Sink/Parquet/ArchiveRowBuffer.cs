@@ -15,6 +15,7 @@ public sealed class ArchiveRowBuffer
     private string?[] _label;
     private float?[] _labelP;
     private readonly float?[][] _p = new float?[T2Classes.Count][];
+    private float?[] _pIa;
     private string[] _modelId;
     private int[] _points;
     private string[] _bands;
@@ -33,6 +34,7 @@ public sealed class ArchiveRowBuffer
         _mjd = new double[capacity]; _ra = new double[capacity]; _dec = new double[capacity];
         _label = new string?[capacity]; _labelP = new float?[capacity];
         for (int k = 0; k < _p.Length; k++) _p[k] = new float?[capacity];
+        _pIa = new float?[capacity];
         _modelId = new string[capacity]; _points = new int[capacity]; _bands = new string[capacity]; _reason = new string?[capacity];
         _origin = new string[capacity]; _partition = new int?[capacity]; _offset = new long[capacity];
         _ingested = new DateTime[capacity]; _classified = new DateTime[capacity]; _written = new DateTime[capacity];
@@ -60,6 +62,7 @@ public sealed class ArchiveRowBuffer
         _labelP[i] = c.Label is null ? null : c.LabelProbability;
         for (int k = 0; k < _p.Length; k++)
             _p[k][i] = classified && k < c.Probabilities.Length ? c.Probabilities[k] : null;
+        _pIa[i] = c.SNIaFamilyProbability;
         _modelId[i] = c.ModelId; _points[i] = c.PointCount; _bands[i] = c.Bands; _reason[i] = c.Reason;
         _origin[i] = c.Source.Origin ?? "";
         _partition[i] = c.Source.IsKafka ? c.Source.Partition : null;
@@ -76,6 +79,7 @@ public sealed class ArchiveRowBuffer
         _alertId[j] = o._alertId[i]; _objectId[j] = o._objectId[i]; _mjd[j] = o._mjd[i]; _ra[j] = o._ra[i]; _dec[j] = o._dec[i];
         _label[j] = o._label[i]; _labelP[j] = o._labelP[i];
         for (int k = 0; k < _p.Length; k++) _p[k][j] = o._p[k][i];
+        _pIa[j] = o._pIa[i];
         _modelId[j] = o._modelId[i]; _points[j] = o._points[i]; _bands[j] = o._bands[i]; _reason[j] = o._reason[i];
         _origin[j] = o._origin[i]; _partition[j] = o._partition[i]; _offset[j] = o._offset[i];
         _ingested[j] = o._ingested[i]; _classified[j] = o._classified[i]; _written[j] = o._written[i];
@@ -107,6 +111,7 @@ public sealed class ArchiveRowBuffer
         await rg.WriteAsync<float>(ArchiveSchema.LabelProbability, Nullable(_labelP, n), null, null, ct);
         for (int k = 0; k < _p.Length; k++)
             await rg.WriteAsync<float>(ArchiveSchema.ClassProbabilities[k], Nullable(_p[k], n), null, null, ct);
+        await rg.WriteAsync<float>(ArchiveSchema.SNIaFamilyProbability, Nullable(_pIa, n), null, null, ct);
         await rg.WriteAsync(ArchiveSchema.ModelId, new ArraySegment<string>(_modelId, 0, n), null);
         await rg.WriteAsync(ArchiveSchema.PointCount, (ReadOnlyMemory<int>)_points.AsMemory(0, n), null, null, ct);
         await rg.WriteAsync(ArchiveSchema.Bands, new ArraySegment<string>(_bands, 0, n), null);
@@ -122,7 +127,10 @@ public sealed class ArchiveRowBuffer
         rg.CompleteValidate();
     }
 
-    /// <summary>Replaces the buffer's content with one row group read from an archive file.</summary>
+    /// <summary>
+    /// Replaces the buffer's content with one row group read from an archive file. An archive-v1 file has no
+    /// p_SNIa_family column: it is computed from the class columns (null where they are).
+    /// </summary>
     public async Task ReadRowGroupAsync(ParquetReader reader, int rowGroup, CancellationToken ct)
     {
         using var rg = reader.OpenRowGroupReader(rowGroup);
@@ -138,6 +146,10 @@ public sealed class ArchiveRowBuffer
         await rg.ReadAsync(ArchiveSchema.LabelProbability, _labelP.AsMemory(0, n), null, ct);
         for (int k = 0; k < _p.Length; k++)
             await rg.ReadAsync(ArchiveSchema.ClassProbabilities[k], _p[k].AsMemory(0, n), null, ct);
+        if (rg.ColumnExists(ArchiveSchema.SNIaFamilyProbability))
+            await rg.ReadAsync(ArchiveSchema.SNIaFamilyProbability, _pIa.AsMemory(0, n), null, ct);
+        else
+            for (int i = 0; i < n; i++) _pIa[i] = SumOfMembers(i, ClassFamilies.SNIaFamily);
         await rg.ReadAsync(ArchiveSchema.ModelId, _modelId.AsMemory(0, n)!, null, ct);
         await rg.ReadAsync(ArchiveSchema.PointCount, _points.AsMemory(0, n), null, ct);
         await rg.ReadAsync(ArchiveSchema.Bands, _bands.AsMemory(0, n)!, null, ct);
@@ -165,6 +177,17 @@ public sealed class ArchiveRowBuffer
         }
     }
 
+    private float? SumOfMembers(int row, ClassFamily family)
+    {
+        double s = 0;
+        foreach (var k in family.Members)
+        {
+            if (_p[k][row] is not { } v) return null;
+            s += v;
+        }
+        return (float)s;
+    }
+
     private static ReadOnlyMemory<T?> Nullable<T>(T?[] a, int n) where T : struct => new(a, 0, n);
 
     private void Grow(int n)
@@ -173,6 +196,7 @@ public sealed class ArchiveRowBuffer
         Array.Resize(ref _mjd, n); Array.Resize(ref _ra, n); Array.Resize(ref _dec, n);
         Array.Resize(ref _label, n); Array.Resize(ref _labelP, n);
         for (int k = 0; k < _p.Length; k++) Array.Resize(ref _p[k], n);
+        Array.Resize(ref _pIa, n);
         Array.Resize(ref _modelId, n); Array.Resize(ref _points, n); Array.Resize(ref _bands, n); Array.Resize(ref _reason, n);
         Array.Resize(ref _origin, n); Array.Resize(ref _partition, n); Array.Resize(ref _offset, n);
         Array.Resize(ref _ingested, n); Array.Resize(ref _classified, n); Array.Resize(ref _written, n);

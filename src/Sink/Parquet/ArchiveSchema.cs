@@ -6,11 +6,16 @@ namespace Alerts.Sink.Parquet;
 /// <summary>
 /// The archive's Parquet columns. <c>survey</c> and <c>night</c> are Hive partition columns: they live in the
 /// directory names (<c>survey=ztf/night=20240101</c>), not in the files, as Spark, DuckDB, pandas and pyarrow expect.
-/// One nullable float column per t2 class, <c>p_&lt;class&gt;</c>, with '-' replaced by '_' (p_SNIa, p_mu_Lens_Single).
+/// One nullable float column per t2 class, <c>p_&lt;class&gt;</c>, with '-' replaced by '_' (p_SNIa, p_mu_Lens_Single),
+/// then <c>p_SNIa_family</c> (SNIa + SNIax + SNIa-91bg, <see cref="ClassFamilies.SNIaFamily"/>).
 /// Timestamps are UTC microseconds. Not-classified alerts are rows with a null label and a <c>reason</c>.
 /// </summary>
 public static class ArchiveSchema
 {
+    /// <summary>The file metadata value of <c>alerts.schema</c>. archive-v1 files have every column but p_SNIa_family.</summary>
+    public const string Version = "archive-v2";
+    public const string VersionKey = "alerts.schema";
+
     public static readonly DataField<long> AlertId = new("alert_id");
     public static readonly DataField<string> ObjectId = new("object_id", nullable: false);
     public static readonly DataField<double> Mjd = new("mjd");
@@ -19,6 +24,8 @@ public static class ArchiveSchema
     public static readonly DataField<string> Label = new("label", nullable: true);
     public static readonly DataField<float?> LabelProbability = new("label_probability");
     public static readonly DataField<float?>[] ClassProbabilities = T2Classes.Names.Select(n => new DataField<float?>(ClassColumnName(n))).ToArray();
+    /// <summary><c>p_SNIa_family</c>: the sum of the SNIa family's class columns; null when not classified.</summary>
+    public static readonly DataField<float?> SNIaFamilyProbability = new(ClassColumnName(ClassFamilies.SNIaFamily.Name));
     public static readonly DataField<string> ModelId = new("model_id", nullable: false);
     public static readonly DataField<int> PointCount = new("n_points");
     public static readonly DataField<string> Bands = new("bands", nullable: false);
@@ -35,11 +42,11 @@ public static class ArchiveSchema
 
     public static readonly ParquetSchema Schema = new(
     [
-        AlertId, ObjectId, Mjd, Ra, Dec, Label, LabelProbability, .. ClassProbabilities, ModelId, PointCount, Bands, Reason,
+        AlertId, ObjectId, Mjd, Ra, Dec, Label, LabelProbability, .. ClassProbabilities, SNIaFamilyProbability, ModelId, PointCount, Bands, Reason,
         SourceOrigin, SourcePartition, SourceOffset, IngestedAt, ClassifiedAt, WrittenAt, SourceTimestamp, LatencyMs,
     ]);
 
-    /// <summary>"SNIa-91bg" -> "p_SNIa_91bg": letters, digits and '_' only, so every engine accepts it unquoted.</summary>
+    /// <summary>"SNIa-91bg" -> "p_SNIa_91bg", "SNIa_family" -> "p_SNIa_family": letters, digits and '_' only, so every engine accepts it unquoted.</summary>
     public static string ClassColumnName(string className)
     {
         var chars = className.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray();

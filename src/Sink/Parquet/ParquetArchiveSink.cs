@@ -136,7 +136,7 @@ public sealed class ParquetArchiveSink : IClassificationSink
         var temp = AtomicFile.TempPathFor(final);
         var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
         var writer = await ParquetWriter.CreateAsync(ArchiveSchema.Schema, fs, _parquetOptions, append: false, ct);
-        writer.CustomMetadata = new Dictionary<string, string> { ["alerts.writer"] = _o.WriterId, ["alerts.schema"] = "archive-v1" };
+        writer.CustomMetadata = new Dictionary<string, string> { ["alerts.writer"] = _o.WriterId, [ArchiveSchema.VersionKey] = ArchiveSchema.Version };
         var buffer = _spareBuffers.Count > 0 ? _spareBuffers.Pop() : new ArchiveRowBuffer(Math.Min(_o.RowGroupRows, 1 << 16));
         buffer.Clear();
         return new PartitionFile(final, temp, fs, writer, buffer);
