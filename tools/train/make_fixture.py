@@ -15,11 +15,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from t2_model import T2, export_onnx, load_trained  # noqa: E402
 
 
-def add_metadata(path: str, preset: str, bands) -> None:
-    """Tags the ONNX file with the preprocessing preset so the C# classifier picks the right recipe."""
+def add_metadata(path: str, preset: str, bands, training_objects: str | None = None) -> None:
+    """Tags the ONNX file with the preprocessing preset so the C# classifier picks the right recipe, and, when given,
+    the rule naming the real objects it was trained on (alerts.training_objects, e.g. md5-first-hex:01234567), which
+    `alerts evaluate` uses to leave them out."""
     import onnx
     m = onnx.load(path)
-    for k, v in (("alerts.preprocessing", preset), ("alerts.channels", ",".join(bands))):
+    entries = [("alerts.preprocessing", preset), ("alerts.channels", ",".join(bands))]
+    if training_objects:
+        entries.append(("alerts.training_objects", training_objects))
+    for k, v in entries:
         p = m.metadata_props.add()
         p.key, p.value = k, v
     onnx.save(m, path)
