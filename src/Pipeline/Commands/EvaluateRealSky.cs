@@ -72,7 +72,7 @@ internal static class EvaluateRealSky
     /// <summary>The view the side-by-side table and the family table show: the whole curves when evaluated, else the first view.</summary>
     public static RealSkyView? Primary(IReadOnlyList<RealSkyView> views) => views.FirstOrDefault(v => v.View == WholeCurve) ?? views.FirstOrDefault();
 
-    /// <summary>The real-sky table (one row per view) and the per-family table of the primary view.</summary>
+    /// <summary>The real-sky table (one row per view), and the per-family and reliability tables of the primary view.</summary>
     public static void Print(IReadOnlyList<RealSkyView> views, IAnsiConsole con)
     {
         if (views.Count == 0) return;
@@ -89,6 +89,12 @@ internal static class EvaluateRealSky
             families.AddRow(Markup.Escape(f.Family), f.Support.ToString(CultureInfo.InvariantCulture), f.Predicted.ToString(CultureInfo.InvariantCulture),
                 ClassifierInputs.F(f.Recall), ClassifierInputs.F(f.Precision), ClassifierInputs.F(f.F1));
         con.Write(families);
+        var reliability = new Table().Title($"reliability, top family ({Markup.Escape(p.View)})")
+            .AddColumns("confidence", "objects", "mean confidence", "accuracy");
+        foreach (var b in p.Reliability.Where(b => b.Count > 0))
+            reliability.AddRow($"{ClassifierInputs.F(b.Lower, "0.00")}-{ClassifierInputs.F(b.Upper, "0.00")}", b.Count.ToString(CultureInfo.InvariantCulture),
+                ClassifierInputs.F(b.MeanConfidence), ClassifierInputs.F(b.Accuracy));
+        if (reliability.Rows.Count > 0) con.Write(reliability);
     }
 
     private static readonly JsonSerializerOptions CamelCaseNanAsNull = new()
