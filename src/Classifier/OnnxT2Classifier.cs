@@ -106,6 +106,8 @@ public sealed class OnnxT2Classifier : IAlertClassifier, IDisposable
             throw new InvalidDataException($"model {modelPath}: output '{_outputNames[0]}' has {ClassCount} classes; t2 emits {T2Classes.Count} (FINK T2_COLS order)");
 
         Preprocessing = Options.Preprocessing ?? PresetFromModel(_session, ChannelCount, modelPath);
+        TrainingObjects = _session.ModelMetadata.CustomMetadataMap.TryGetValue(TrainingObjects.MetadataKey, out var rule)
+            ? TrainingObjectsFromModel(rule, modelPath) : null;
         if (Preprocessing.InputChannels != ChannelCount || Preprocessing.Steps != Steps)
             throw new InvalidDataException($"model {modelPath} takes [{Steps} steps, {ChannelCount} channels] but preset {Preprocessing.Name} makes [{Preprocessing.Steps}, {Preprocessing.InputChannels}]");
         _extractor = new T2FeatureExtractor(Preprocessing);
@@ -127,6 +129,9 @@ public sealed class OnnxT2Classifier : IAlertClassifier, IDisposable
     public string ModelId { get; }
 
     public T2Preprocessing Preprocessing { get; }
+
+    /// <summary>The real objects the model was trained on (metadata <c>alerts.training_objects</c>); null when the model does not say.</summary>
+    public TrainingObjects? TrainingObjects { get; }
 
     public int Steps { get; }
 
@@ -279,6 +284,12 @@ public sealed class OnnxT2Classifier : IAlertClassifier, IDisposable
         }
         _preprocessUs[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
         _reason[i] = reason;
+    }
+
+    private static TrainingObjects TrainingObjectsFromModel(string rule, string path)
+    {
+        try { return TrainingObjects.Parse(rule); }
+        catch (InvalidDataException ex) { throw new InvalidDataException($"model {path}: {ex.Message}", ex); }
     }
 
     private static T2Preprocessing PresetFromModel(InferenceSession session, int channels, string path)

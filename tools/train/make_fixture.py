@@ -15,12 +15,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from t2_model import T2, export_onnx, load_trained  # noqa: E402
 
 
-def add_metadata(path: str, preset: str, bands, extra=None) -> None:
-    """Tags the ONNX file with the preprocessing preset so the C# classifier picks the right recipe (and any extra
-    key/value pairs, e.g. alerts.temperature, alerts.training_objects)."""
+def add_metadata(path: str, preset: str, bands, training_objects: str | None = None, extra=None) -> None:
+    """Tags the ONNX file with the preprocessing preset so the C# classifier picks the right recipe, and, when given,
+    the rule naming the real objects it was trained on (alerts.training_objects, e.g. md5-first-hex:01234567), which
+    `alerts evaluate` uses to leave them out, and any extra key/value pairs (e.g. alerts.temperature)."""
     import onnx
     m = onnx.load(path)
-    for k, v in [("alerts.preprocessing", preset), ("alerts.channels", ",".join(bands))] + sorted((extra or {}).items()):
+    entries = [("alerts.preprocessing", preset), ("alerts.channels", ",".join(bands))]
+    if training_objects:
+        entries.append(("alerts.training_objects", training_objects))
+    entries += sorted((extra or {}).items())
+    for k, v in entries:
         p = m.metadata_props.add()
         p.key, p.value = k, v
     onnx.save(m, path)

@@ -185,8 +185,8 @@ def main() -> None:
         oof_logits[held] = logits_of(model, X, held)
         torch.save(model.state_dict(), os.path.join(a.work, f"fold{k}.pt"))
         export_onnx(model, os.path.join(a.work, f"fold{k}.onnx"))
-        add_metadata(os.path.join(a.work, f"fold{k}.onnx"), preset, channels,
-                     extra={"alerts.training_objects": f"md5-first-hex:{TRAINING_HEX}"})
+        # No training-objects rule on fold models: `alerts evaluate --ids foldK.heldout.txt` scores their held-out fold.
+        add_metadata(os.path.join(a.work, f"fold{k}.onnx"), preset, channels)
         with open(os.path.join(a.work, f"fold{k}.heldout.txt"), "w") as f:
             f.write("\n".join(o for o in uniq if obj_fold[o] == k) + "\n")
         log(f"fold {k} done, {time.time() - t_start:.0f}s since start")
@@ -232,8 +232,7 @@ def main() -> None:
         os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
         torch.save(model.state_dict(), a.out + ".pt")
         export_onnx(model, a.out + ".onnx", temperature=T_all)
-        add_metadata(a.out + ".onnx", preset, channels,
-                     extra={"alerts.training_objects": f"md5-first-hex:{TRAINING_HEX}", "alerts.temperature": f"{T_all:.4f}"})
+        add_metadata(a.out + ".onnx", preset, channels, f"md5-first-hex:{TRAINING_HEX}", extra={"alerts.temperature": f"{T_all:.4f}"})
         write_fixture(model, channels, torch.randn(4, X.shape[1], len(channels), generator=torch.Generator().manual_seed(a.seed)),
                       a.out + ".fixture.json")
     report.update(hyper_parameters=dict(hp, **T2(X.shape[2], steps=X.shape[1], n_heads=a.heads, ff_dim=a.ff_dim, n_blocks=a.blocks).config),

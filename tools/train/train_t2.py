@@ -6,7 +6,8 @@
     /usr/bin/python3 tools/train/train_t2.py --features /tmp/sim-ztf/features.npz --out models/t2-ztf
 
 writes <out>.onnx (opset 17, input "input" [batch,100,bands] -> "probabilities" [batch,14], FINK T2_COLS order,
-metadata alerts.preprocessing / alerts.channels), <out>.pt (state_dict, for the PyTorch benchmark),
+metadata alerts.preprocessing / alerts.channels, and alerts.training_objects with --training-objects: pass
+md5-first-hex:01234567 when the features hold real objects of real_sets.py, so `alerts evaluate` leaves them out), <out>.pt (state_dict, for the PyTorch benchmark),
 <out>.metrics.json (held-out metrics) and <out>.fixture.json (random inputs + PyTorch outputs, for the
 ONNX-matches-PyTorch test; random, not held-out rows, because the fixture is committed and training may use real
 light curves from ../shared/data, which are not ours to redistribute). Metrics printed here are a cross-check: the model card quotes `alerts evaluate`.
@@ -86,6 +87,8 @@ def main() -> None:
     ap.add_argument("--ff-dim", type=int, default=128, help="feed-forward width")
     ap.add_argument("--init", help="start from this state_dict (.pt) instead of random weights (fine-tuning a shipped model)")
     ap.add_argument("--heldout-ids", help="write the held-out object ids here (one per line) for `alerts evaluate --ids`")
+    ap.add_argument("--training-objects", help="ONNX metadata alerts.training_objects: the rule naming the real objects in the "
+                    "features, e.g. md5-first-hex:01234567 for the developers' half from real_sets.py (alerts evaluate leaves them out)")
     a = ap.parse_args()
 
     torch.manual_seed(a.seed)
@@ -168,7 +171,7 @@ def main() -> None:
 
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     export_onnx(model, a.out + ".onnx")
-    add_metadata(a.out + ".onnx", "t2-ztf" if channels[0].startswith("ztf") else "t2-lsst", channels)
+    add_metadata(a.out + ".onnx", "t2-ztf" if channels[0].startswith("ztf") else "t2-lsst", channels, a.training_objects)
     torch.save(model.state_dict(), a.out + ".pt")
     write_fixture(model, channels, torch.randn(4, X.shape[1], len(channels), generator=torch.Generator().manual_seed(a.seed)),
                   a.out + ".fixture.json")

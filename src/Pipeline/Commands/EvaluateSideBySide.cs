@@ -7,7 +7,7 @@ namespace Alerts.Pipeline.Commands;
 
 /// <summary>
 /// <c>alerts evaluate --versus M2 [--versus M3 ...]</c>: one table with coverage, accuracy, per-class F1, weighted
-/// log-loss and inference speed per alert for every model on the same labelled light curves (e.g. FINK's imported t2
+/// log-loss, the real-sky SN Ia balanced accuracy, family macro-F1 and top-family ECE, and inference speed per alert for every model on the same labelled light curves (e.g. FINK's imported t2
 /// beside ours). Each model preprocesses with its own preset (the ONNX 'alerts.preprocessing' metadata).
 /// </summary>
 internal static class EvaluateSideBySide
@@ -70,6 +70,12 @@ internal static class EvaluateSideBySide
         Row("accuracy", (r, _) => ClassifierInputs.F(r.Accuracy));
         Row("macro-F1", (r, _) => ClassifierInputs.F(r.MacroF1));
         Row("weighted log-loss", (r, _) => ClassifierInputs.F(r.WeightedLogLoss));
+        // Real sky, by family, on the whole curves (or the first view evaluated when there are none).
+        string view = EvaluateRealSky.Primary(models[0].Report.RealSkyViews)?.View ?? EvaluateRealSky.WholeCurve;
+        RealSkyView? Sky(EvaluateCommand.EvaluationReport r) => r.RealSkyViews.FirstOrDefault(v => v.View == view);
+        Row($"SN Ia bal. acc. ({view})", (r, _) => ClassifierInputs.F(Sky(r)?.SnIaBalancedAccuracy ?? double.NaN));
+        Row($"family macro-F1 ({view})", (r, _) => ClassifierInputs.F(Sky(r)?.MacroF1 ?? double.NaN));
+        Row($"ECE top family ({view})", (r, _) => ClassifierInputs.F(Sky(r)?.Ece ?? double.NaN));
         foreach (var name in T2Classes.Names)
         {
             if (models.All(m => m.Report.PerClass.FirstOrDefault(c => c.Name == name) is not { Support: > 0 })) continue;
