@@ -83,6 +83,37 @@ public sealed class EvaluateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Guard_NeverLeavesOutObjectsOfASimulatedTable_ThoughTheirIdsAreZtfStyle()
+    {
+        var simulated = Objects().Select(o => o with { IsSimulated = true }).ToList();
+        var (console, text) = Recorder();
+        var (kept, leftOut, _) = EvaluateCommand.GuardTrainingObjects(simulated, [("m.onnx", TrainingObjects.Parse("md5-first-hex:01234567"))], include: false, console);
+        Assert.Equal(simulated.Count, kept.Count);
+        Assert.Equal(0, leftOut);
+        Assert.Equal("", text.ToString());
+    }
+
+    [Fact]
+    public void SimulatorLabelTable_MarksItsObjectsSimulated_ARealTableWithASetColumnDoesNot()
+    {
+        var dir = Directory.CreateTempSubdirectory("alerts-labels-").FullName;
+        try
+        {
+            var sim = Path.Combine(dir, "sim.csv");
+            File.WriteAllText(sim, "object_id,class,survey,redshift,peak_mjd\nZTF26aaaaaab,SNIa,ztf,0.1,61000\n");
+            var real = Path.Combine(dir, "real.csv");
+            File.WriteAllText(real, "object_id,class,redshift,set,fold\nZTF20abcdefg,SNIa,0.05,bts,1\n");
+            var a = ClassifierInputs.ReadLabels(sim, new(), null, out bool simReal, out bool simSimulated);
+            var b = ClassifierInputs.ReadLabels(real, new(), null, out bool realReal, out bool realSimulated);
+            Assert.Equal(T2Classes.IndexOf("SNIa"), a["ZTF26aaaaaab"]);
+            Assert.Equal(T2Classes.IndexOf("SNIa"), b["ZTF20abcdefg"]);
+            Assert.Equal((false, true), (simReal, simSimulated));
+            Assert.Equal((true, false), (realReal, realSimulated));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
     public void Guard_WithoutARule_ChangesNothing_AndSaysNothing()
     {
         var objects = Objects();
@@ -147,8 +178,12 @@ public sealed class EvaluateCommandTests : IDisposable
         var model = OnnxModel.Load(RepoPaths.Of("models", "t2-ztf.onnx"));
         model.Proto.MetadataProps.Add(new Alerts.Compression.Onnx.Proto.StringStringEntryProto { Key = TrainingObjects.MetadataKey, Value = "md5-first-hex:01234567" });
         model.Save(tagged);
+        // The same objects as a real labelled set would list them (a set column, no simulator parameters): the rule applies.
+        var realLabels = Path.Combine(_tmp, "labels-real.csv");
+        File.WriteAllLines(realLabels, new[] { "object_id,class,set" }.Concat(File.ReadAllLines(Path.Combine(sim, "labels.csv")).Skip(1)
+            .Where(l => l.Length > 0).Select(l => string.Join(',', l.Split(',').Take(2)) + ",test")));
 
-        string[] common = ["evaluate", "--model", tagged, "--lightcurves", Path.Combine(sim, "lightcurves.csv"), "--labels", Path.Combine(sim, "labels.csv"), "--days", "5", "--workers", "1", "--json"];
+        string[] common = ["evaluate", "--model", tagged, "--lightcurves", Path.Combine(sim, "lightcurves.csv"), "--labels", realLabels, "--days", "5", "--workers", "1", "--json"];
         var (c1, out1, err1) = Run(common);
         Assert.True(c1 == 0, err1);
         Assert.Contains($"left out {training} objects", err1);
@@ -172,8 +207,9 @@ public sealed class EvaluateCommandTests : IDisposable
             Assert.Equal(training, doc.RootElement.GetProperty("trainingObjectsScored").GetInt32());
         }
 
-        // The shipped model carries no rule: every object is scored and nothing is said about training objects.
-        var (c3, out3, err3) = Run("evaluate", "--model", RepoPaths.Of("models", "t2-ztf.onnx"), "--lightcurves", Path.Combine(sim, "lightcurves.csv"), "--labels", Path.Combine(sim, "labels.csv"), "--workers", "1", "--json");
+        // The simulator's own table: its made-up ZTF-style ids are never training objects, so every object is scored
+        // and nothing is said about training objects.
+        var (c3, out3, err3) = Run("evaluate", "--model", tagged, "--lightcurves", Path.Combine(sim, "lightcurves.csv"), "--labels", Path.Combine(sim, "labels.csv"), "--workers", "1", "--json");
         Assert.True(c3 == 0, err3);
         Assert.DoesNotContain("training", err3);
         using (var doc = JsonDocument.Parse(out3)) Assert.Equal(ids.Count, doc.RootElement.GetProperty("Objects").GetInt32());

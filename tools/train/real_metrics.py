@@ -6,7 +6,8 @@ The definitions match the C# RealSkyMetrics that `alerts evaluate` prints:
   - coverage = classified objects / objects attempted (an object the preprocessing rejects is not classified);
   - SN Ia balanced accuracy = mean of the recall of "SN Ia family" and of "not SN Ia family" (true SN classes only);
   - macro-F1 = mean F1 over the five families that have support;
-  - ECE = sum over 15 equal-width bins of the predicted family's summed probability of |accuracy - confidence| * share.
+  - ECE = sum over 15 equal-width bins [b/15, (b+1)/15) of the predicted family's summed probability of
+    |accuracy - confidence| * share.
 """
 import numpy as np
 
@@ -69,10 +70,12 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
 
 def reliability(conf: np.ndarray, correct: np.ndarray, bins: int = 15):
+    """Bins [b/15, (b+1)/15), a confidence of exactly 1 in the last (as RealSkyMetrics.BinOf)."""
     edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.floor(conf * bins).astype(int), 0, bins - 1)
     rows, ece = [], 0.0
     for i in range(bins):
-        m = (conf > edges[i]) & (conf <= edges[i + 1]) if i else (conf >= 0) & (conf <= edges[1])
+        m = which == i
         if m.sum() == 0:
             rows.append({"low": float(edges[i]), "high": float(edges[i + 1]), "n": 0, "confidence": None, "accuracy": None})
             continue
@@ -123,3 +126,23 @@ def family_metrics(probs: np.ndarray, y: np.ndarray, attempted: int = None) -> d
                                      "purity": float(is_ia[fp[:, 0] >= th].mean()) if (fp[:, 0] >= th).any() else None}
                        for th in (0.5, 0.6, 0.7, 0.8, 0.9)}
     return out
+
+
+def fit_temperature_and_bias(logits: np.ndarray, y: np.ndarray, ridge: float = 1e-3):
+    """T and per-class offsets b minimising the NLL of softmax(logits / T + b) (L-BFGS, a small ridge on b keeps the
+    classes absent from y at ~0). Corrects the prior shift from a class-balanced training mix to the sky's, at the cost
+    of recall on rare classes."""
+    import torch
+    lt = torch.tensor(logits, dtype=torch.float64)
+    yt = torch.tensor(y)
+    b = torch.zeros(logits.shape[1], dtype=torch.float64, requires_grad=True)
+    s = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([b, s], max_iter=300)
+
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(lt * torch.exp(-s) + b, yt) + ridge * (b ** 2).sum()
+        loss.backward()
+        return loss
+    opt.step(closure)
+    return float(np.exp(s.detach().numpy()[0])), b.detach().numpy().astype(np.float32)

@@ -94,6 +94,9 @@ class T2(nn.Module):
         # Calibration temperature (fitted on held-out real objects, train_real.py): forward returns softmax(logits / T).
         # Not a parameter or buffer, so state_dicts stay the same shape; at 1.0 the exported graph has no Div.
         self.temperature = 1.0
+        # Optional per-class logit offsets fitted with the temperature (prior shift from the balanced training mix to the
+        # sky's); None leaves the graph without the Add.
+        self.logit_bias = None
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         x = self.embed(x.transpose(1, 2)).transpose(1, 2) + self.pe   # [B, T, D]
@@ -105,6 +108,8 @@ class T2(nn.Module):
         z = self.logits(x)
         if self.temperature != 1.0:
             z = z / self.temperature
+        if self.logit_bias is not None:
+            z = z + self.logit_bias
         return torch.softmax(z, dim=-1)
 
 
@@ -122,11 +127,13 @@ def load_trained(state_path: str, n_bands: int) -> T2:
     return model
 
 
-def export_onnx(model: T2, path: str, opset: int = 17, temperature: float = None) -> None:
-    """Exports with a dynamic batch axis; names: input -> probabilities. temperature, if given, is set on the model and
-    becomes a constant Div before the softmax."""
+def export_onnx(model: T2, path: str, opset: int = 17, temperature: float = None, logit_bias=None) -> None:
+    """Exports with a dynamic batch axis; names: input -> probabilities. temperature (and logit_bias), if given, are set
+    on the model and become a constant Div (and Add) before the softmax."""
     if temperature is not None:
         model.temperature = float(temperature)
+    if logit_bias is not None:
+        model.logit_bias = torch.tensor(logit_bias, dtype=torch.float32)
     model.eval()
     cfg = model.config
     dummy = torch.zeros(1, cfg["steps"], cfg["n_bands"])

@@ -75,7 +75,8 @@ class Sampler:
 def train(X, y, rows, is_real, a, seed, log, budget_steps):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    weights = np.array([a.sn_weight if c in rm.SCORED_CLASSES else a.other_weight for c in CLASSES])
+    named = {k: float(v) for k, v in (kv.split("=") for kv in a.class_weights.split(","))}
+    weights = np.array([named.get(c, a.other_weight) for c in CLASSES])
     sampler = Sampler(y[rows], is_real[rows], weights, a.real_share, rng)
     model = T2(X.shape[2], steps=X.shape[1], n_heads=a.heads, ff_dim=a.ff_dim, n_blocks=a.blocks, dropout=a.dropout)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
@@ -133,8 +134,12 @@ def main() -> None:
     ap.add_argument("--ff-dim", type=int, default=128)
     ap.add_argument("--blocks", type=int, default=1)
     ap.add_argument("--real-share", type=float, default=0.85, help="share of real draws within a class that has real rows")
-    ap.add_argument("--sn-weight", type=float, default=1.0, help="sampling weight of each scored class (SNIa, SNII, SNIbc, SLSN-I, TDE)")
-    ap.add_argument("--other-weight", type=float, default=0.35, help="sampling weight of each other class")
+    ap.add_argument("--class-weights", default="SNIa=1.5,SNII=1,SNIbc=1,SLSN-I=1,TDE=1,SNIax=0.3,SNIa-91bg=0.3",
+                    help="sampling weight per class (the SN Ia subtypes are few and score as SN Ia)")
+    ap.add_argument("--other-weight", type=float, default=0.15, help="sampling weight of each class not in --class-weights (simulated only)")
+    ap.add_argument("--calibration", choices=["temperature", "temperature+bias"], default="temperature",
+                    help="what the shipped softmax carries: a temperature (keeps every argmax), or a temperature and per-class "
+                         "offsets fitted on the out-of-fold logits (the sky's prior; better calibrated, lower rare-class recall)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=20261208)
     ap.add_argument("--no-final", action="store_true", help="cross-validate only")
@@ -199,11 +204,17 @@ def main() -> None:
     T_nested = {k: rm.fit_temperature(oof_logits[done & (fold != k)], real["y"][done & (fold != k)]) if len(folds_run) > 1 else T_all
                 for k in folds_run}
     log(f"temperature {T_all:.3f} (nested per fold: {', '.join(f'{T_nested[k]:.3f}' for k in folds_run)})")
+    TB_all = rm.fit_temperature_and_bias(oof_logits[done], real["y"][done])
+    TB_nested = {k: rm.fit_temperature_and_bias(oof_logits[done & (fold != k)], real["y"][done & (fold != k)]) if len(folds_run) > 1 else TB_all
+                 for k in folds_run}
+    log(f"temperature+bias: T {TB_all[0]:.3f}, b {np.round(TB_all[1], 2).tolist()}")
     calibrated = np.full_like(oof_logits, np.nan)
+    biased = np.full_like(oof_logits, np.nan)
     raw = np.full_like(oof_logits, np.nan)
     for k in folds_run:
         m = done & (fold == k)
         calibrated[m] = rm.softmax(oof_logits[m] / T_nested[k])
+        biased[m] = rm.softmax(oof_logits[m] / TB_nested[k][0] + TB_nested[k][1])
         raw[m] = rm.softmax(oof_logits[m])
     np.savez(os.path.join(a.work, "oof.npz"), logits=oof_logits, fold=fold, objects=objects, y=real["y"], view=view,
              alert=alert, orig=orig)
@@ -211,28 +222,35 @@ def main() -> None:
     held_objects = [o for o in uniq if obj_fold[o] in folds_run]
     views = [("whole", whole)] + [(f"{int(d)} d", view == d) for d in sorted(set(view[~np.isnan(view)].tolist()))] + [("alert (30 d history)", alert)]
     report = {"cross_validation": {"folds": a.folds, "folds_run": folds_run, "fold_rule": "int(md5(object_id)[1], 16) % 5",
-                                   "objects": len(held_objects), "temperature": T_all,
+                                   "objects": len(held_objects), "temperature": T_all, "calibration": a.calibration,
+                                   "temperature_bias": {"temperature": TB_all[0], "bias": dict(zip(CLASSES, TB_all[1].tolist()))},
                                    "temperature_nested": {str(k): T_nested[k] for k in folds_run}, "views": {}}}
     for name, sel in views:
         m = done & sel & orig
         denom = len(held_objects) if name != "alert (30 d history)" else int(m.sum())
-        for label, probs in (("raw", raw), ("calibrated", calibrated)):
+        for label, probs in (("raw", raw), ("temperature", calibrated), ("temperature+bias", biased)):
             r = rm.family_metrics(probs[m], real["y"][m], attempted=denom)
             report["cross_validation"]["views"].setdefault(name, {})[label] = r
-        r = report["cross_validation"]["views"][name]["calibrated"]
-        log(f"{name:>22}: coverage {r['coverage']:.3f}  Ia bal-acc {r['ia_balanced_accuracy']:.3f}  "
-            f"macro-F1 {r['macro_f1']:.3f}  ECE {r['ece']:.3f} (raw {report['cross_validation']['views'][name]['raw']['ece']:.3f})  n {r['n']}")
+        for label in ("raw", "temperature", "temperature+bias"):
+            r = report["cross_validation"]["views"][name][label]
+            log(f"{name:>22} {label:>16}: coverage {r['coverage']:.3f}  Ia bal-acc {r['ia_balanced_accuracy']:.3f}  "
+                f"macro-F1 {r['macro_f1']:.3f}  ECE {r['ece']:.3f}  n {r['n']}")
 
     hp = dict(vars(a))
     if not a.no_final:
         rows = np.concatenate([np.arange(n_real), sim_rows])
         log(f"final model: {len(rows)} rows")
         model = train(X, y, rows, is_real, a, a.seed + 100, log, a.steps)
-        model.temperature = T_all
         os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
         torch.save(model.state_dict(), a.out + ".pt")
-        export_onnx(model, a.out + ".onnx", temperature=T_all)
-        add_metadata(a.out + ".onnx", preset, channels, f"md5-first-hex:{TRAINING_HEX}", extra={"alerts.temperature": f"{T_all:.4f}"})
+        np.savez(a.out + ".calibration.npz", temperature=T_all, tb_temperature=TB_all[0], tb_bias=TB_all[1])
+        if a.calibration == "temperature":
+            export_onnx(model, a.out + ".onnx", temperature=T_all)
+            extra = {"alerts.calibration": f"temperature {T_all:.4f}"}
+        else:
+            export_onnx(model, a.out + ".onnx", temperature=TB_all[0], logit_bias=TB_all[1])
+            extra = {"alerts.calibration": f"temperature {TB_all[0]:.4f} + per-class bias"}
+        add_metadata(a.out + ".onnx", preset, channels, f"md5-first-hex:{TRAINING_HEX}", extra=extra)
         write_fixture(model, channels, torch.randn(4, X.shape[1], len(channels), generator=torch.Generator().manual_seed(a.seed)),
                       a.out + ".fixture.json")
     report.update(hyper_parameters=dict(hp, **T2(X.shape[2], steps=X.shape[1], n_heads=a.heads, ff_dim=a.ff_dim, n_blocks=a.blocks).config),

@@ -26,6 +26,12 @@ internal sealed record ObjectLightCurve(string Id, LightCurve LightCurve, int Cl
 
     /// <summary>True for an object of a real labelled set (its label table has a <c>set</c> column), false for simulated ones.</summary>
     public bool IsReal { get; init; }
+
+    /// <summary>
+    /// True for an object of a table <c>alerts simulate</c> wrote (its label table carries the simulator's true-parameter
+    /// columns). The simulator's ids are ZTF-style, so a training-objects rule keyed on ZTF ids must not apply to them.
+    /// </summary>
+    public bool IsSimulated { get; init; }
 }
 
 /// <summary>Inputs shared by <c>alerts classify</c>, <c>alerts evaluate</c> and <c>alerts features</c>.</summary>
@@ -72,7 +78,11 @@ internal static class ClassifierInputs
     /// <c>redshift</c>, when present) and says whether the table is of real objects (a <c>set</c> column, as
     /// tools/train/real_sets.py and the real sets' own tables write). The class column is <c>class</c> or <c>t2_class</c>.
     /// </summary>
-    public static Dictionary<string, int> ReadLabels(string path, Dictionary<string, int> skipped, Dictionary<string, double>? redshifts, out bool real)
+    public static Dictionary<string, int> ReadLabels(string path, Dictionary<string, int> skipped, Dictionary<string, double>? redshifts, out bool real) =>
+        ReadLabels(path, skipped, redshifts, out real, out _);
+
+    /// <summary>As above; <paramref name="simulated"/> is true for the simulator's label table (object_id, class, survey, redshift, peak_mjd, ...).</summary>
+    public static Dictionary<string, int> ReadLabels(string path, Dictionary<string, int> skipped, Dictionary<string, double>? redshifts, out bool real, out bool simulated)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"--labels {path}: file not found; expected labels.csv (object_id, class, ...) from alerts simulate", path);
         if (!path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
@@ -82,6 +92,7 @@ internal static class ClassifierInputs
         int id = header.IndexOf("object_id"), cls = header.IndexOf("class"), z = header.IndexOf("redshift");
         if (cls < 0) cls = header.IndexOf("t2_class");
         real = header.Contains("set");
+        simulated = !real && header.Contains("survey") && header.Contains("peak_mjd");
         if (id < 0 || cls < 0) throw new InvalidDataException($"{path}: header lacks column {(id < 0 ? "object_id" : "class")}; the label table is object_id, class (or t2_class), survey, redshift, ...");
         var map = new Dictionary<string, int>(StringComparer.Ordinal);
         string? line;
@@ -186,12 +197,12 @@ internal static class ClassifierInputs
         if (string.IsNullOrEmpty(lightcurves) || string.IsNullOrEmpty(labels))
             throw new ArgumentException("pass --lightcurves TABLE and --labels TABLE (from alerts simulate), or --bts DIR (real ZTF BTS light curves)");
         var redshifts = new Dictionary<string, double>(StringComparer.Ordinal);
-        var lab = ReadLabels(labels, skipped, redshifts, out bool real);
+        var lab = ReadLabels(labels, skipped, redshifts, out bool real, out bool simulated);
         var list = new List<ObjectLightCurve>();
         foreach (var o in ReadTable(lightcurves, survey))
         {
             if (!lab.TryGetValue(o.Id, out var c)) { skipped["(no label)"] = skipped.GetValueOrDefault("(no label)") + 1; continue; }
-            list.Add(o with { ClassIndex = c, SourceLabel = T2Classes.Names[c], Redshift = redshifts.GetValueOrDefault(o.Id, double.NaN), IsReal = real });
+            list.Add(o with { ClassIndex = c, SourceLabel = T2Classes.Names[c], Redshift = redshifts.GetValueOrDefault(o.Id, double.NaN), IsReal = real, IsSimulated = simulated });
             if (limit > 0 && list.Count >= limit) break;
         }
         return list;

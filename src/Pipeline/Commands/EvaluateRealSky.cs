@@ -125,14 +125,15 @@ internal static class EvaluateRealSky
     /// <summary>
     /// Splits <paramref name="objects"/> by the training-objects rules of the evaluated models: an object (by its
     /// astronomical object id, so every view and alert history of it goes the same way) is a training object when any
-    /// rule contains it. Returns the others and the number of distinct training objects found.
+    /// rule contains it. Objects of a simulated table never are (their ZTF-style ids are made up). Returns the others and
+    /// the training objects.
     /// </summary>
     public static (List<ObjectLightCurve> HeldOut, List<ObjectLightCurve> Training) SplitTrainingObjects(IReadOnlyList<ObjectLightCurve> objects, IReadOnlyList<TrainingObjects> rules)
     {
         var heldOut = new List<ObjectLightCurve>(objects.Count);
         var training = new List<ObjectLightCurve>();
         foreach (var o in objects)
-            (rules.Any(r => r.Contains(o.Object)) ? training : heldOut).Add(o);
+            (!o.IsSimulated && rules.Any(r => r.Contains(o.Object)) ? training : heldOut).Add(o);
         return (heldOut, training);
     }
 }
