@@ -62,7 +62,7 @@ public class SurveyMoveTests
                 Assert.True(lc.Flux[i] / lc.FluxErr[i] >= o.DetectionSigma * 0.999);
                 if (i > 0) Assert.True(lc.Mjd[i] > lc.Mjd[i - 1]);
             }
-        }, iter: 40);
+        }, iter: 30);
     }
 
     [Fact]
@@ -157,10 +157,10 @@ public class SurveyMoveTests
             for (int i = 1; i < phase.Count; i++) gap = Math.Max(gap, phase[i] - phase[i - 1]);
             Assert.True(gap >= 365.25 - AugmentationOptions.Rubin.SeasonDays - 5, $"largest gap in the year {gap:0.0} d");
             // Within a season the field is revisited every few days: most nights are 1 to 6 days apart.
-            var nights = lc.Mjd.ToArray().Select(Math.Floor).Distinct().ToList();
-            var steps = nights.Zip(nights.Skip(1), (a, b) => b - a).Where(s => s < 60).ToList();
+            var mjd = lc.Mjd.ToArray();
+            var steps = mjd.Zip(mjd.Skip(1), (a, b) => b - a).Where(s => s > 0.5 && s < 60).ToList();   // between nights
             Assert.InRange(steps.Average(), 2.0, 5.0);
-        }, iter: 20);
+        }, iter: 30);
     }
 
     [Fact]
@@ -202,7 +202,7 @@ public class SurveyMoveTests
             Assert.Equal(a.Mjd.ToArray(), b.Mjd.ToArray());
             Assert.Equal(a.Band.ToArray(), b.Band.ToArray());
             Assert.Equal(a.Flux.ToArray(), b.Flux.ToArray());
-        }, iter: 10);
+        }, iter: 30);
     }
 
     [Fact]
