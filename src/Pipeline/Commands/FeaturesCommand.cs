@@ -53,6 +53,8 @@ public static class FeaturesCommand
                     throw new ArgumentException($"--augment-from {parse.GetValue(augmentFrom)}: only the moved copies are written; pass --augment N or --augment-target N");
                 var objects = ClassifierInputs.ReadLabelled(parse.GetValue(bts), parse.GetValue(lightcurves), parse.GetValue(labels), from, skipped, parse.GetValue(ids) is null ? parse.GetValue(limit) : 0);
                 if (parse.GetValue(ids) is { } idFile) objects = ClassifierInputs.FilterIds(objects, idFile, parse.GetValue(limit));
+                var augmentWatch = new Stopwatch();
+                if (parse.GetValue(augment) > 0 || parse.GetValue(augmentTarget) > 0) augmentWatch.Start();
                 if (parse.GetValue(augment) is > 0 and var perObject)
                     objects = ClassifierInputs.Augment(objects, _ => perObject, sv, from, parse.GetValue(augmentSeed), Math.Max(1, parse.GetValue(workers)));
                 else if (parse.GetValue(augmentTarget) is > 0 and var target)
@@ -62,6 +64,7 @@ public static class FeaturesCommand
                         g => move ? Math.Clamp((int)Math.Round((double)target / g.Count()), 1, 60) : Math.Clamp((int)Math.Round((double)target / g.Count()) - 1, 0, 60));
                     objects = ClassifierInputs.Augment(objects, o => perClass[o.ClassIndex], sv, from, parse.GetValue(augmentSeed), Math.Max(1, parse.GetValue(workers)));
                 }
+                if (augmentWatch.IsRunning) ReportAugmentation(objects, augmentWatch.Elapsed, move);
                 objects = sampling.Apply(parse, objects, sv);
                 Run(objects, pre, parse.GetValue(output)!, Math.Max(1, parse.GetValue(workers)), skipped);
                 return 0;
@@ -73,6 +76,15 @@ public static class FeaturesCommand
             }
         });
         return cmd;
+    }
+
+    private static void ReportAugmentation(List<ObjectLightCurve> objects, TimeSpan elapsed, bool moved)
+    {
+        var copies = objects.Where(o => o.IsAugmented).ToList();
+        var z = copies.Select(o => o.Redshift).Where(double.IsFinite).Order().ToList();
+        string Q(double q) => z.Count == 0 ? "-" : ClassifierInputs.F(z[(int)Math.Min(z.Count - 1, Math.Floor(q * z.Count))], "0.000");
+        ClassifierInputs.Stderr.MarkupLineInterpolated(
+            $"{(moved ? "moved" : "augmented")}: {copies.Count} curves from {copies.Select(o => o.Object).Distinct().Count()} objects in {elapsed.TotalSeconds:0.0} s; redshift of the copies 10/50/90 %: {Q(0.1)} / {Q(0.5)} / {Q(0.9)}");
     }
 
     private static void Run(List<ObjectLightCurve> objects, T2Preprocessing preset, string output, int workers, Dictionary<string, int> skipped)
