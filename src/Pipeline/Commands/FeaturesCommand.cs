@@ -26,7 +26,7 @@ public static class FeaturesCommand
         var workers = new Option<int>("--workers") { Description = "worker threads (one GP each)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var ids = new Option<string?>("--ids") { Description = "only the object ids listed in this file (one per line), e.g. the held-out split train_t2.py writes" };
         var augment = new Option<int>("--augment") { Description = "per object, N augmented light curves (moved to a higher redshift through the GP, new cadence, noise and detection threshold; see LightCurveAugmenter) before the alert samples and day views are cut" };
-        var augmentTarget = new Option<int>("--augment-target") { Description = "instead of --augment: per class, enough augmented curves per object that the class reaches about N light curves (rare classes get more, capped at 60 per object)" };
+        var augmentTarget = new Option<int>("--augment-target") { Description = "instead of --augment: per class, enough augmented curves per object that the class reaches about N light curves (rare classes get more, capped at 60 per object; with --augment-from only the copies count, at least 1 per object)" };
         var augmentSeed = new Option<int>("--augment-seed") { Description = "seed of the augmentation", DefaultValueFactory = _ => 1 };
         var augmentFrom = new Option<string?>("--augment-from")
         {
