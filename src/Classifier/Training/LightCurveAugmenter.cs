@@ -81,9 +81,9 @@ public sealed record AugmentationOptions
     /// Rubin (LSST WFD-like): u g r i z y; a field revisited every ~3 d (1 + exponential of mean 2) with two visits a
     /// night in different bands (mix u 7 %, g 9 %, r 22 %, i 22 %, z 20 %, y 20 %); ~6 months observable a year; 5σ
     /// single-visit depths u 23.7, g 24.9, r 24.4, i 23.9, z 23.3, y 22.5 (±0.3 a visit); redshift drawn up to where the
-    /// peak reaches the r depth, at most 0.8.
+    /// peak reaches the r depth, at most 0.8. A new instance each time (its arrays are not shared).
     /// </summary>
-    public static AugmentationOptions Rubin { get; } = new()
+    public static AugmentationOptions Rubin => new()
     {
         TargetBands = [.. Bands.Lsst],
         Cadence = SurveyCadence.PairedVisits,
