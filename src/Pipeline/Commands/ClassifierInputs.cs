@@ -281,11 +281,25 @@ internal static class ClassifierInputs
     /// Augmented curves with fewer than 3 detections are drawn again (up to 4 tries). Deterministic for a seed; runs on
     /// <paramref name="workers"/> threads.
     /// </summary>
-    public static List<ObjectLightCurve> Augment(IReadOnlyList<ObjectLightCurve> objects, Func<ObjectLightCurve, int> perObjectOf, Survey survey, int seed, int workers)
+    public static List<ObjectLightCurve> Augment(IReadOnlyList<ObjectLightCurve> objects, Func<ObjectLightCurve, int> perObjectOf, Survey survey, int seed, int workers) =>
+        Augment(objects, perObjectOf, survey, survey, seed, workers);
+
+    /// <summary>
+    /// <see cref="Augment(IReadOnlyList{ObjectLightCurve}, Func{ObjectLightCurve, int}, Survey, int, int)"/> from curves of
+    /// survey <paramref name="from"/> into survey <paramref name="survey"/>. ZTF → Rubin moves the ZTF g/r curves into
+    /// Rubin's ugrizy through the GP's wavelength axis with the Rubin profile (<see cref="Alerts.Classifier.Training.AugmentationOptions.Rubin"/>:
+    /// paired visits, seasons, Rubin depths, redshift up to where the peak reaches the r depth) and returns the moved
+    /// curves only: the ZTF originals cannot feed a Rubin preset.
+    /// </summary>
+    public static List<ObjectLightCurve> Augment(IReadOnlyList<ObjectLightCurve> objects, Func<ObjectLightCurve, int> perObjectOf, Survey survey, Survey from, int seed, int workers)
     {
-        var bands = survey == Survey.Ztf ? new[] { Band.ZtfG, Band.ZtfR } : Bands.Lsst;
+        bool move = from != survey;
+        if (move && !(from == Survey.Ztf && survey == Survey.Lsst))
+            throw new ArgumentException($"augmenting from {from} into {survey}: only ztf into lsst is supported");
+        var bands = from == Survey.Ztf ? new[] { Band.ZtfG, Band.ZtfR } : Bands.Lsst;
         var options = new Alerts.Classifier.Training.AugmentationOptions();
-        if (survey != Survey.Ztf) options = options with { BandVisitProbability = [0.1, 0.2, 0.25, 0.25, 0.2, 0.15], LimitingMagnitude = 23.5, MinLimitingMagnitude = 22, MaxLimitingMagnitude = 24.5, MeanGapDays = 2 };
+        if (move) options = Alerts.Classifier.Training.AugmentationOptions.Rubin;
+        else if (survey != Survey.Ztf) options = options with { BandVisitProbability = [0.1, 0.2, 0.25, 0.25, 0.2, 0.15], LimitingMagnitude = 23.5, MinLimitingMagnitude = 22, MaxLimitingMagnitude = 24.5, MeanGapDays = 2 };
         var made = new List<ObjectLightCurve>?[objects.Count];
         int next = -1;
         var threads = Enumerable.Range(0, Math.Max(1, workers)).Select(_ => new Thread(() =>
@@ -315,8 +329,8 @@ internal static class ClassifierInputs
         })).ToList();
         threads.ForEach(t => t.Start());
         threads.ForEach(t => t.Join());
-        var list = new List<ObjectLightCurve>(objects.Count + made.Sum(m => m!.Count));
-        for (int i = 0; i < objects.Count; i++) { list.Add(objects[i]); list.AddRange(made[i]!); }
+        var list = new List<ObjectLightCurve>((move ? 0 : objects.Count) + made.Sum(m => m!.Count));
+        for (int i = 0; i < objects.Count; i++) { if (!move) list.Add(objects[i]); list.AddRange(made[i]!); }
         return list;
     }
 

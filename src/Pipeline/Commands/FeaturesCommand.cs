@@ -26,11 +26,20 @@ public static class FeaturesCommand
         var workers = new Option<int>("--workers") { Description = "worker threads (one GP each)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var ids = new Option<string?>("--ids") { Description = "only the object ids listed in this file (one per line), e.g. the held-out split train_t2.py writes" };
         var augment = new Option<int>("--augment") { Description = "per object, N augmented light curves (moved to a higher redshift through the GP, new cadence, noise and detection threshold; see LightCurveAugmenter) before the alert samples and day views are cut" };
-        var augmentTarget = new Option<int>("--augment-target") { Description = "instead of --augment: per class, enough augmented curves per object that the class reaches about N light curves (rare classes get more, capped at 60 per object)" };
+        var augmentTarget = new Option<int>("--augment-target") { Description = "instead of --augment: per class, enough augmented curves per object that the class reaches about N light curves (rare classes get more, capped at 60 per object; with --augment-from only the copies count, at least 1 per object)" };
         var augmentSeed = new Option<int>("--augment-seed") { Description = "seed of the augmentation", DefaultValueFactory = _ => 1 };
+        var augmentFrom = new Option<string?>("--augment-from")
+        {
+            Description = "the labelled table holds curves of this survey (ztf: ztfg/ztfr or g/r) and only their augmented copies moved into --survey's bands are written "
+                + "(ztf into lsst: the 2-D GP carries each ZTF g/r curve into Rubin's ugrizy, read at the rest-frame wavelength each band samples, at a redshift "
+                + "drawn up to where the peak reaches Rubin's r depth (at most 0.8), with Rubin-like cadence: ~3 d revisits, two visits a night in different bands, "
+                + "~6-month seasons, single-visit 5σ depths u 23.7 g 24.9 r 24.4 i 23.9 z 23.3 y 22.5); needs --augment or --augment-target (per class, N moved "
+                + "curves); rows keep objects = the source id, augmented = 1 and real = 1 (they derive from real curves); u and y lie outside ZTF's bands: the GP "
+                + "reverts toward zero there and its larger uncertainty is added as noise",
+        };
         var sampling = new ClassifierInputs.AlertSampleOptions();
         var cmd = new Command("features", "Compute t2 inputs (GP on a 100-step grid, robust-scaled) for labelled light curves, for training.");
-        foreach (var o in new Option[] { lightcurves, labels, bts, survey, preset, output, limit, workers, ids, augment, augmentTarget, augmentSeed }.Concat(sampling.All)) cmd.Options.Add(o);
+        foreach (var o in new Option[] { lightcurves, labels, bts, survey, preset, output, limit, workers, ids, augment, augmentTarget, augmentSeed, augmentFrom }.Concat(sampling.All)) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             try
@@ -38,15 +47,24 @@ public static class FeaturesCommand
                 var sv = ClassifierInputs.ParseSurvey(parse.GetValue(survey));
                 var pre = parse.GetValue(preset) is { } p ? T2Preprocessing.ByName(p) : T2Preprocessing.ForSurvey(sv);
                 var skipped = new Dictionary<string, int>();
-                var objects = ClassifierInputs.ReadLabelled(parse.GetValue(bts), parse.GetValue(lightcurves), parse.GetValue(labels), sv, skipped, parse.GetValue(ids) is null ? parse.GetValue(limit) : 0);
+                var from = parse.GetValue(augmentFrom) is { } af ? ClassifierInputs.ParseSurvey(af) : sv;
+                bool move = from != sv;
+                if (move && !(parse.GetValue(augment) > 0 || parse.GetValue(augmentTarget) > 0))
+                    throw new ArgumentException($"--augment-from {parse.GetValue(augmentFrom)}: only the moved copies are written; pass --augment N or --augment-target N");
+                var objects = ClassifierInputs.ReadLabelled(parse.GetValue(bts), parse.GetValue(lightcurves), parse.GetValue(labels), from, skipped, parse.GetValue(ids) is null ? parse.GetValue(limit) : 0);
                 if (parse.GetValue(ids) is { } idFile) objects = ClassifierInputs.FilterIds(objects, idFile, parse.GetValue(limit));
+                var augmentWatch = new Stopwatch();
+                if (parse.GetValue(augment) > 0 || parse.GetValue(augmentTarget) > 0) augmentWatch.Start();
                 if (parse.GetValue(augment) is > 0 and var perObject)
-                    objects = ClassifierInputs.Augment(objects, _ => perObject, sv, parse.GetValue(augmentSeed), Math.Max(1, parse.GetValue(workers)));
+                    objects = ClassifierInputs.Augment(objects, _ => perObject, sv, from, parse.GetValue(augmentSeed), Math.Max(1, parse.GetValue(workers)));
                 else if (parse.GetValue(augmentTarget) is > 0 and var target)
                 {
-                    var perClass = objects.GroupBy(o => o.ClassIndex).ToDictionary(g => g.Key, g => Math.Clamp((int)Math.Round((double)target / g.Count()) - 1, 0, 60));
-                    objects = ClassifierInputs.Augment(objects, o => perClass[o.ClassIndex], sv, parse.GetValue(augmentSeed), Math.Max(1, parse.GetValue(workers)));
+                    // The originals count towards the target, except when moved: then only the copies are written.
+                    var perClass = objects.GroupBy(o => o.ClassIndex).ToDictionary(g => g.Key,
+                        g => move ? Math.Clamp((int)Math.Round((double)target / g.Count()), 1, 60) : Math.Clamp((int)Math.Round((double)target / g.Count()) - 1, 0, 60));
+                    objects = ClassifierInputs.Augment(objects, o => perClass[o.ClassIndex], sv, from, parse.GetValue(augmentSeed), Math.Max(1, parse.GetValue(workers)));
                 }
+                if (augmentWatch.IsRunning) ReportAugmentation(objects, augmentWatch.Elapsed, move);
                 objects = sampling.Apply(parse, objects, sv);
                 Run(objects, pre, parse.GetValue(output)!, Math.Max(1, parse.GetValue(workers)), skipped);
                 return 0;
@@ -58,6 +76,15 @@ public static class FeaturesCommand
             }
         });
         return cmd;
+    }
+
+    private static void ReportAugmentation(List<ObjectLightCurve> objects, TimeSpan elapsed, bool moved)
+    {
+        var copies = objects.Where(o => o.IsAugmented).ToList();
+        var z = copies.Select(o => o.Redshift).Where(double.IsFinite).Order().ToList();
+        string Q(double q) => z.Count == 0 ? "-" : ClassifierInputs.F(z[(int)Math.Min(z.Count - 1, Math.Floor(q * z.Count))], "0.000");
+        ClassifierInputs.Stderr.MarkupLineInterpolated(
+            $"{(moved ? "moved" : "augmented")}: {copies.Count} curves from {copies.Select(o => o.Object).Distinct().Count()} objects in {elapsed.TotalSeconds:0.0} s; redshift of the copies 10/50/90 %: {Q(0.1)} / {Q(0.5)} / {Q(0.9)}");
     }
 
     private static void Run(List<ObjectLightCurve> objects, T2Preprocessing preset, string output, int workers, Dictionary<string, int> skipped)
