@@ -165,11 +165,17 @@ def main() -> None:
     objects = real["objects"].astype(str)
     fold = np.array([fold_of(o, a.folds) for o in objects])
     orig = real["augmented"] == 0
+    moved = not orig.any()
+    if moved:
+        # Every real row is a copy moved into another survey's bands (alerts features --augment-from): hold out all the
+        # copies of the fold's objects. Coverage cannot be counted per object then (rejected copies leave no row).
+        orig = np.ones_like(orig)
     view = real["view"]
     alert = real["alert_sample"] == 1
     whole = np.isnan(view) & ~alert
     n_objects = len(np.unique(objects))
-    log(f"{n_real} real rows ({n_objects} objects, {int(orig.sum())} original, {int((~orig).sum())} augmented), "
+    log(f"{n_real} real rows ({n_objects} objects, " + ("all of them copies moved into these bands" if moved else
+        f"{int((real['augmented'] == 0).sum())} original, {int((real['augmented'] != 0).sum())} augmented") + "), "
         f"{len(y) - n_real} simulated rows; preset {preset}; channels {channels}")
     sim_rows = np.arange(n_real, len(y))
 
@@ -221,13 +227,13 @@ def main() -> None:
 
     held_objects = [o for o in uniq if obj_fold[o] in folds_run]
     views = [("whole", whole)] + [(f"{int(d)} d", view == d) for d in sorted(set(view[~np.isnan(view)].tolist()))] + [("alert (30 d history)", alert)]
-    report = {"cross_validation": {"folds": a.folds, "folds_run": folds_run, "fold_rule": "int(md5(object_id)[1], 16) % 5",
+    report = {"cross_validation": {"moved_copies_only": bool(moved), "folds": a.folds, "folds_run": folds_run, "fold_rule": "int(md5(object_id)[1], 16) % 5",
                                    "objects": len(held_objects), "temperature": T_all, "calibration": a.calibration,
                                    "temperature_bias": {"temperature": TB_all[0], "bias": dict(zip(CLASSES, TB_all[1].tolist()))},
                                    "temperature_nested": {str(k): T_nested[k] for k in folds_run}, "views": {}}}
     for name, sel in views:
         m = done & sel & orig
-        denom = len(held_objects) if name != "alert (30 d history)" else int(m.sum())
+        denom = len(held_objects) if name != "alert (30 d history)" and not moved else None
         for label, probs in (("raw", raw), ("temperature", calibrated), ("temperature+bias", biased)):
             r = rm.family_metrics(probs[m], real["y"][m], attempted=denom)
             report["cross_validation"]["views"].setdefault(name, {})[label] = r
