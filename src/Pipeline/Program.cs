@@ -9,6 +9,20 @@ public static class Program
     {
         // Spectre's default console writes to stdout: give it the wide profile when redirected (see Consoles).
         Spectre.Console.AnsiConsole.Console = Consoles.Out;
+        var parse = BuildRoot().Parse(args);
+        // Usage errors (an unknown option, a stray argument, a missing required option) exit 2 before anything runs.
+        var problems = CommandLineChecks.Problems(parse);
+        if (problems.Count > 0)
+        {
+            foreach (var p in problems) Console.Error.WriteLine("error: " + p);
+            return CommandLineChecks.UsageError;
+        }
+        return await parse.InvokeAsync();
+    }
+
+    /// <summary>The root command with every subcommand.</summary>
+    public static RootCommand BuildRoot()
+    {
         var root = new RootCommand("Alerts: decode, classify and archive astronomical transient alerts (ZTF, Rubin/LSST).");
         // One line per command; each command lives in Commands/<Name>Command.cs.
         root.Subcommands.Add(VersionCommand.Create());
@@ -26,6 +40,6 @@ public static class Program
         root.Subcommands.Add(ProduceCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
-        return await root.Parse(args).InvokeAsync();
+        return root;
     }
 }

@@ -133,15 +133,19 @@ public sealed class LightCurveTableWriter : IAsyncDisposable
 /// the order objects first appear. Accepts the full column set, or only mag/mag_err (flux derived with
 /// <see cref="Photometry.MagToFlux"/>, every row detected), or only flux/flux_err (detected when |flux| ≥ 5σ
 /// unless a detected column exists). Band names: Core <see cref="Bands.Name"/> or short letters with a survey hint.
-/// Also reads the BTS/ANTARES layout (ant_mjd, ant_passband, ant_mag, ant_magerr) with an object id from the file name.
+/// Column names of the surveys and brokers are read too (<see cref="LightCurveColumns"/>): ZTF/ALeRCE
+/// (objectId or oid, jd, fid 1/2/3, magpsf, sigmapsf), Rubin (diaObjectId, midpointMjdTai, band u..y, psfFlux and
+/// psfFluxErr in nJy, which is the table's flux unit) and BTS/ANTARES (ant_mjd, ant_passband, ant_mag, ant_magerr,
+/// with the object id from the CSV file name).
 /// Rows with detected=1 become <see cref="PointKind.Detection"/>; detected=0 rows become <see cref="PointKind.ForcedPhotometry"/>
 /// (flux is the measured forced flux), or <see cref="PointKind.NonDetection"/> when the flux is missing.
 /// </summary>
 public static class LightCurveTableReader
 {
-    public static IEnumerable<(string ObjectId, LightCurve LightCurve)> Read(string path, Survey surveyHint = Survey.Ztf)
+    /// <param name="columnsRead">Told once per file which columns were read as what ("objectId→object, fid→band, ...").</param>
+    public static IEnumerable<(string ObjectId, LightCurve LightCurve)> Read(string path, Survey surveyHint = Survey.Ztf, Action<string>? columnsRead = null)
     {
-        var rows = path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) ? ReadParquetRows(path, surveyHint) : ReadCsvRows(path, surveyHint);
+        var rows = path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) ? ReadParquetRows(path, surveyHint, columnsRead) : ReadCsvRows(path, surveyHint, columnsRead);
         return Group(rows);
     }
 
@@ -169,31 +173,28 @@ public static class LightCurveTableReader
             throw new FormatException($"detected value '{x}' is not 1/0/true/false"),
     };
 
-    private static IEnumerable<(string, double, Band, double, double, bool, bool)> ReadCsvRows(string path, Survey survey)
+    private static IEnumerable<(string, double, Band, double, double, bool, bool)> ReadCsvRows(string path, Survey survey, Action<string>? columnsRead)
     {
         using var reader = new StreamReader(path);
         var header = reader.ReadLine() ?? throw new InvalidDataException($"{path}: empty file; expected a header with object_id,mjd,band,flux,flux_err,mag,mag_err,detected.");
-        var cols = header.Split(',').Select(c => c.Trim().Trim('"')).ToArray();
-        int Col(params string[] names) { foreach (var n in names) { int i = Array.FindIndex(cols, c => c.Equals(n, StringComparison.OrdinalIgnoreCase)); if (i >= 0) return i; } return -1; }
-        int cId = Col("object_id", "objectId", "ZTFID"), cMjd = Col("mjd", "ant_mjd"), cBand = Col("band", "ant_passband", "passband", "filter");
-        int cFlux = Col("flux"), cErr = Col("flux_err"), cMag = Col("mag", "ant_mag", "magpsf"), cMagErr = Col("mag_err", "ant_magerr", "sigmapsf"), cDet = Col("detected");
+        var names = header.Split(',').Select(c => c.Trim().Trim('"')).ToArray();
+        var cols = LightCurveColumns.Resolve(path, names, objectFromFileName: true);
+        columnsRead?.Invoke($"{path}: read {cols.Describe()}");
+        survey = cols.BandSurvey(survey);
         string fileId = Path.GetFileNameWithoutExtension(path);
-        if (cMjd < 0) throw new InvalidDataException($"{path}: no 'mjd' column in header '{header}'; the light-curve table needs object_id,mjd,band and flux/flux_err or mag/mag_err.");
-        if (cBand < 0) throw new InvalidDataException($"{path}: no 'band' column in header '{header}'.");
-        if (cFlux < 0 && cMag < 0) throw new InvalidDataException($"{path}: neither 'flux' nor 'mag' column in header '{header}'.");
         string? line; int lineNo = 1;
         while ((line = reader.ReadLine()) is not null)
         {
             lineNo++;
             if (line.Length == 0) continue;
             var p = line.Split(',');
-            string id = cId >= 0 ? p[cId] : fileId;
-            double mjd = ParseD(p[cMjd]);
-            var band = Bands.Parse(p[cBand], survey);
-            if (band == Band.Unknown) throw new InvalidDataException($"{path}:{lineNo}: band '{p[cBand]}' is unknown; use ztfg/ztfr/ztfi/lsstu..lssty or g/r/i with --survey.");
-            double flux = cFlux >= 0 ? ParseD(p[cFlux]) : double.NaN, err = cErr >= 0 ? ParseD(p[cErr]) : double.NaN;
-            double mag = cMag >= 0 ? ParseD(p[cMag]) : double.NaN, magErr = cMagErr >= 0 ? ParseD(p[cMagErr]) : double.NaN;
-            yield return Row(id, mjd, band, flux, err, mag, magErr, cDet >= 0 ? ParseBool(p[cDet]) : null);
+            string Field(int c) => c < p.Length ? p[c].Trim().Trim('"') : throw new InvalidDataException($"{path}:{lineNo}: {p.Length} fields, but the header has {names.Length}.");
+            string id = cols.Object >= 0 ? Field(cols.Object) : fileId;
+            double time = ParseD(Field(cols.Time));
+            var band = cols.ParseBand(Field(cols.Band), survey, $"{path}:{lineNo}");
+            double flux = cols.Flux >= 0 ? ParseD(Field(cols.Flux)) : double.NaN, err = cols.FluxErr >= 0 ? ParseD(Field(cols.FluxErr)) : double.NaN;
+            double mag = cols.Mag >= 0 ? ParseD(Field(cols.Mag)) : double.NaN, magErr = cols.MagErr >= 0 ? ParseD(Field(cols.MagErr)) : double.NaN;
+            yield return Row(id, cols.ToMjd(time), band, flux, err, mag, magErr, cols.Detected >= 0 ? ParseBool(Field(cols.Detected)) : null);
         }
     }
 
@@ -210,43 +211,144 @@ public static class LightCurveTableReader
         return (id, mjd, band, hasFlux ? flux : 0, err, detected, hasFlux);
     }
 
-    private static IEnumerable<(string, double, Band, double, double, bool, bool)> ReadParquetRows(string path, Survey survey)
+    private static IEnumerable<(string, double, Band, double, double, bool, bool)> ReadParquetRows(string path, Survey survey, Action<string>? columnsRead)
     {
         var rows = new List<(string, double, Band, double, double, bool, bool)>();
-        ReadParquet(path, survey, rows).GetAwaiter().GetResult();
+        ReadParquet(path, survey, rows, columnsRead).GetAwaiter().GetResult();
         return rows;
     }
 
-    private static async Task ReadParquet(string path, Survey survey, List<(string, double, Band, double, double, bool, bool)> rows)
+    private static async Task ReadParquet(string path, Survey survey, List<(string, double, Band, double, double, bool, bool)> rows, Action<string>? columnsRead)
     {
         await using var stream = File.OpenRead(path);
         await using var reader = await ParquetReader.CreateAsync(stream);
         var fields = reader.Schema.DataFields;
-        DataField? F(string name) => fields.FirstOrDefault(f => f.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
-        var fId = F("object_id") ?? throw new InvalidDataException($"{path}: no object_id column; the light-curve table needs object_id,mjd,band,...");
-        var fMjd = F("mjd") ?? throw new InvalidDataException($"{path}: no mjd column.");
-        var fBand = F("band") ?? throw new InvalidDataException($"{path}: no band column.");
-        DataField? fFlux = F("flux"), fErr = F("flux_err"), fMag = F("mag"), fMagErr = F("mag_err"), fDet = F("detected");
-        if (fFlux is null && fMag is null) throw new InvalidDataException($"{path}: neither flux nor mag column.");
+        var cols = LightCurveColumns.Resolve(path, fields.Select(f => f.Name).ToArray(), objectFromFileName: false);
+        columnsRead?.Invoke($"{path}: read {cols.Describe()}");
+        survey = cols.BandSurvey(survey);
+        DataField? F(int c) => c < 0 ? null : fields[c];
         for (int g = 0; g < reader.RowGroupCount; g++)
         {
             using var rg = reader.OpenRowGroupReader(g);
             int n = checked((int)rg.RowCount);
-            var id = await ParquetTables.ReadStringsAsync(rg, fId, n);
-            var band = await ParquetTables.ReadStringsAsync(rg, fBand, n);
-            var mjd = await ParquetTables.ReadDoublesAsync(rg, fMjd, n);
-            double[]? flux = fFlux is null ? null : await ParquetTables.ReadDoublesAsync(rg, fFlux, n);
-            double[]? err = fErr is null ? null : await ParquetTables.ReadDoublesAsync(rg, fErr, n);
-            double[]? mag = fMag is null ? null : await ParquetTables.ReadDoublesAsync(rg, fMag, n);
-            double[]? magErr = fMagErr is null ? null : await ParquetTables.ReadDoublesAsync(rg, fMagErr, n);
-            bool?[]? det = fDet is null ? null : await ParquetTables.ReadBoolsAsync(rg, fDet, n);
+            var id = await ParquetTables.ReadTextAsync(rg, F(cols.Object)!, n);
+            var band = await ParquetTables.ReadTextAsync(rg, F(cols.Band)!, n);
+            var time = await ParquetTables.ReadDoublesAsync(rg, F(cols.Time)!, n);
+            double[]? flux = F(cols.Flux) is { } ff ? await ParquetTables.ReadDoublesAsync(rg, ff, n) : null;
+            double[]? err = F(cols.FluxErr) is { } fe ? await ParquetTables.ReadDoublesAsync(rg, fe, n) : null;
+            double[]? mag = F(cols.Mag) is { } fm ? await ParquetTables.ReadDoublesAsync(rg, fm, n) : null;
+            double[]? magErr = F(cols.MagErr) is { } fme ? await ParquetTables.ReadDoublesAsync(rg, fme, n) : null;
+            bool?[]? det = F(cols.Detected) is { } fd ? await ParquetTables.ReadBoolsAsync(rg, fd, n) : null;
             for (int i = 0; i < n; i++)
             {
-                var b = Bands.Parse(band[i] ?? "", survey);
-                if (b == Band.Unknown) throw new InvalidDataException($"{path}: row {i} of row group {g}: band '{band[i]}' is unknown; use ztfg/ztfr/ztfi/lsstu..lssty.");
-                rows.Add(Row(id[i] ?? "", mjd[i], b, flux?[i] ?? double.NaN, err?[i] ?? double.NaN, mag?[i] ?? double.NaN, magErr?[i] ?? double.NaN, det?[i]));
+                var b = cols.ParseBand(band[i] ?? "", survey, $"{path}: row {i} of row group {g}");
+                rows.Add(Row(id[i] ?? "", cols.ToMjd(time[i]), b, flux?[i] ?? double.NaN, err?[i] ?? double.NaN, mag?[i] ?? double.NaN, magErr?[i] ?? double.NaN, det?[i]));
             }
         }
+    }
+}
+
+/// <summary>
+/// Which column of a light-curve table is which field, from the table's own names (object_id, mjd, band, flux,
+/// flux_err, mag, mag_err, detected) or the surveys' and brokers' names for them. Names match without case; the
+/// first accepted name present wins.
+/// </summary>
+public sealed class LightCurveColumns
+{
+    public static readonly string[] ObjectNames = ["object_id", "objectId", "oid", "diaObjectId", "ZTFID"];
+    public static readonly string[] TimeNames = ["mjd", "midpointMjdTai", "ant_mjd", "jd"];
+    public static readonly string[] BandNames = ["band", "fid", "ant_passband", "passband", "filter"];
+    public static readonly string[] FluxNames = ["flux", "psfFlux"];
+    public static readonly string[] FluxErrNames = ["flux_err", "psfFluxErr"];
+    public static readonly string[] MagNames = ["mag", "magpsf", "ant_mag"];
+    public static readonly string[] MagErrNames = ["mag_err", "sigmapsf", "ant_magerr"];
+    public static readonly string[] DetectedNames = ["detected"];
+
+    /// <summary>Julian date minus this is the modified Julian date.</summary>
+    public const double JdOffset = 2400000.5;
+
+    private readonly string[] _names;
+    public int Object { get; private init; }
+    public int Time { get; private init; }
+    public int Band { get; private init; }
+    public int Flux { get; private init; }
+    public int FluxErr { get; private init; }
+    public int Mag { get; private init; }
+    public int MagErr { get; private init; }
+    public int Detected { get; private init; }
+
+    private LightCurveColumns(string[] names) => _names = names;
+
+    /// <summary>The time column holds Julian dates (ZTF's jd), converted to MJD on reading.</summary>
+    public bool TimeIsJd => Name(Time).Equals("jd", StringComparison.OrdinalIgnoreCase);
+    /// <summary>The band column is ZTF's filter id (1, 2, 3 for g, r, i).</summary>
+    public bool BandIsFid => Name(Band).Equals("fid", StringComparison.OrdinalIgnoreCase);
+    /// <summary>Rubin's column names (diaObjectId, midpointMjdTai, psfFlux): one-letter bands are Rubin's u..y.</summary>
+    public bool RubinNames => new[] { Object, Time, Flux }.Any(c => c >= 0 && Name(c) is var n
+        && (n.Equals("diaObjectId", StringComparison.OrdinalIgnoreCase) || n.Equals("midpointMjdTai", StringComparison.OrdinalIgnoreCase) || n.Equals("psfFlux", StringComparison.OrdinalIgnoreCase)));
+
+    private string Name(int c) => c >= 0 ? _names[c] : "";
+
+    /// <summary>Finds each field's column; the error names the file, the missing field and the names accepted for it.</summary>
+    public static LightCurveColumns Resolve(string path, string[] names, bool objectFromFileName)
+    {
+        int Find(string[] accepted)
+        {
+            foreach (var a in accepted)
+            {
+                int i = Array.FindIndex(names, n => n.Equals(a, StringComparison.OrdinalIgnoreCase));
+                if (i >= 0) return i;
+            }
+            return -1;
+        }
+        string Missing(string field, string[] accepted) =>
+            $"{path}: no {field} column; accepted names: {string.Join(", ", accepted)} (columns: {string.Join(",", names)}).";
+        var c = new LightCurveColumns(names)
+        {
+            Object = Find(ObjectNames), Time = Find(TimeNames), Band = Find(BandNames),
+            Flux = Find(FluxNames), FluxErr = Find(FluxErrNames), Mag = Find(MagNames), MagErr = Find(MagErrNames), Detected = Find(DetectedNames),
+        };
+        if (c.Object < 0 && !objectFromFileName) throw new InvalidDataException(Missing("object", ObjectNames));
+        if (c.Time < 0) throw new InvalidDataException(Missing("time (mjd)", TimeNames));
+        if (c.Band < 0) throw new InvalidDataException(Missing("band", BandNames));
+        if (c.Flux < 0 && c.Mag < 0)
+            throw new InvalidDataException($"{path}: no flux or mag column; accepted names: {string.Join(", ", FluxNames)} (nJy) or {string.Join(", ", MagNames)} (AB) (columns: {string.Join(",", names)}).");
+        return c;
+    }
+
+    /// <summary>"objectId→object, jd→mjd (JD − 2400000.5), fid→band (1/2/3 → ztfg/ztfr/ztfi), magpsf→mag, sigmapsf→mag_err".</summary>
+    public string Describe()
+    {
+        var parts = new List<string> { Object >= 0 ? $"{Name(Object)}→object" : "file name→object" };
+        parts.Add(TimeIsJd ? $"{Name(Time)}→mjd (JD − {JdOffset})" : $"{Name(Time)}→mjd");
+        parts.Add(BandIsFid ? $"{Name(Band)}→band (1/2/3 → ztfg/ztfr/ztfi)" : RubinNames ? $"{Name(Band)}→band (u..y → lsstu..lssty)" : $"{Name(Band)}→band");
+        foreach (var (c, field) in new[] { (Flux, "flux (nJy)"), (FluxErr, "flux_err (nJy)"), (Mag, "mag"), (MagErr, "mag_err"), (Detected, "detected") })
+            if (c >= 0) parts.Add($"{Name(c)}→{field}");
+        return string.Join(", ", parts);
+    }
+
+    /// <summary>The survey whose one-letter band names apply: Rubin's for Rubin's column names, else the hint.</summary>
+    public Survey BandSurvey(Survey hint) => RubinNames && hint == Survey.Ztf ? Survey.Lsst : hint;
+
+    public double ToMjd(double time) => TimeIsJd ? time - JdOffset : time;
+
+    public Band ParseBand(string text, Survey survey, string where)
+    {
+        if (BandIsFid)
+        {
+            var t = text.Trim();
+            return t switch
+            {
+                "1" or "1.0" => Core.Band.ZtfG,
+                "2" or "2.0" => Core.Band.ZtfR,
+                "3" or "3.0" => Core.Band.ZtfI,
+                _ => throw new InvalidDataException($"{where}: fid '{text}' is not a ZTF filter id (1 = g, 2 = r, 3 = i)."),
+            };
+        }
+        var band = Bands.Parse(text, survey);
+        if (band == Core.Band.Unknown)
+            throw new InvalidDataException($"{where}: band '{text}' is unknown; use ztfg/ztfr/ztfi/lsstu..lssty, g/r/i with --survey ztf, u/g/r/i/z/y with --survey lsst, or fid 1/2/3.");
+        return band;
     }
 }
 
@@ -258,6 +360,31 @@ internal static class ParquetTables
     public static Task WriteAsync(ParquetRowGroupWriter rg, DataField f, string[] values) => rg.WriteAsync(f, values);
     public static Task WriteAsync(ParquetRowGroupWriter rg, DataField f, double[] values) => rg.WriteAsync<double>(f, values.AsMemory());
     public static Task WriteAsync(ParquetRowGroupWriter rg, DataField f, bool[] values) => rg.WriteAsync<bool>(f, values.AsMemory());
+
+    /// <summary>A column as text: strings as they are, integers (ids, ZTF fid) and doubles formatted invariantly.</summary>
+    public static async Task<string?[]> ReadTextAsync(ParquetRowGroupReader rg, DataField f, int n)
+    {
+        if (f.ClrType == typeof(string) || f.ClrType == typeof(ReadOnlyMemory<char>)) return await ReadStringsAsync(rg, f, n);
+        if (f.ClrType == typeof(long) || f.ClrType == typeof(int) || f.ClrType == typeof(short) || f.ClrType == typeof(sbyte) || f.ClrType == typeof(byte))
+        {
+            var a = new long?[n];
+            if (f.ClrType == typeof(long))
+            {
+                if (f.IsNullable) await rg.ReadAsync<long>(f, a.AsMemory());
+                else { var v = new long[n]; await rg.ReadAsync<long>(f, v.AsMemory()); for (int i = 0; i < n; i++) a[i] = v[i]; }
+            }
+            else if (f.ClrType == typeof(int))
+            {
+                if (f.IsNullable) { var v = new int?[n]; await rg.ReadAsync<int>(f, v.AsMemory()); for (int i = 0; i < n; i++) a[i] = v[i]; }
+                else { var v = new int[n]; await rg.ReadAsync<int>(f, v.AsMemory()); for (int i = 0; i < n; i++) a[i] = v[i]; }
+            }
+            else throw new InvalidDataException($"column '{f.Name}' has type {f.ClrType.Name}; expected text, int32 or int64.");
+            return a.Select(x => x?.ToString(CultureInfo.InvariantCulture)).ToArray();
+        }
+        if (f.ClrType == typeof(double) || f.ClrType == typeof(float))
+            return (await ReadDoublesAsync(rg, f, n)).Select(x => double.IsNaN(x) ? null : x.ToString("R", CultureInfo.InvariantCulture)).ToArray();
+        throw new InvalidDataException($"column '{f.Name}' has type {f.ClrType.Name}; expected text or a number.");
+    }
 
     public static async Task<string?[]> ReadStringsAsync(ParquetRowGroupReader rg, DataField f, int n)
     {

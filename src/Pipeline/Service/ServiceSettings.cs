@@ -62,6 +62,9 @@ public sealed record ServiceSettings
     public static ServiceSettings FromConfiguration(IConfiguration root)
     {
         var c = root.GetSection(Section);
+        // A misspelled key would otherwise be ignored and its default used.
+        if (ConfigurationKeys.Unknown(root) is { Count: > 0 } unknown)
+            throw new ServiceConfigurationException(string.Join(Environment.NewLine, unknown));
         var topics = c.GetSection("Kafka:Topics").GetChildren().Select(x => x.Value).Where(v => !string.IsNullOrWhiteSpace(v)).Select(v => v!.Trim()).ToList();
         if (topics.Count == 0 && c["Kafka:Topics"] is { Length: > 0 } single)
             topics.AddRange(single.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

@@ -5,6 +5,13 @@ namespace Alerts.Sink.Parquet;
 
 public sealed record CompactionResult(string Directory, int FilesIn, long RowsIn, long RowsOut, long DuplicatesDropped, string? Output, int LeftoversRemoved);
 
+/// <summary>One night partition compacted by <see cref="ArchiveCompactor.CompactAllAsync"/>, counted from the files before and after.</summary>
+public sealed record NightCompaction(Survey Survey, string Night, int FilesBefore, int FilesAfter, long RowsBefore, long RowsAfter, long DuplicatesDropped, CompactionResult Result)
+{
+    /// <summary>Every row read is in the output or was a duplicate of one that is.</summary>
+    public bool RowsAccountedFor => RowsAfter + DuplicatesDropped == RowsBefore;
+}
+
 /// <summary>
 /// Merges the files of one night into one file per partition directory (row groups of <see cref="RowGroupRows"/>),
 /// dropping rows whose alert id already appeared (the at-least-once duplicates a crash can leave), so every alert id
@@ -30,6 +37,62 @@ public sealed class ArchiveCompactor(string root, int rowGroupRows = 100_000, Co
             if (Directory.Exists(dir)) results.Add(await CompactDirectoryAsync(dir, ct));
         }
         return results;
+    }
+
+    /// <summary>The night partitions (survey=&lt;s&gt;/night=&lt;YYYYMMDD&gt;) under the root, by night then survey.</summary>
+    public IReadOnlyList<(Survey Survey, string Night, string Directory)> NightPartitions(Survey? survey = null)
+    {
+        var found = new List<(Survey, string, string)>();
+        if (!Directory.Exists(root)) return found;
+        foreach (var sv in survey is { } one ? [one] : Enum.GetValues<Survey>())
+        {
+            var surveyDir = Path.Combine(root, "survey=" + sv.Name());
+            if (!Directory.Exists(surveyDir)) continue;
+            foreach (var dir in Directory.GetDirectories(surveyDir, "night=*"))
+            {
+                var night = Path.GetFileName(dir)["night=".Length..];
+                if (night.Length == 8 && night.All(char.IsAsciiDigit)) found.Add((sv, night, dir));
+            }
+        }
+        return found.OrderBy(p => p.Item2, StringComparer.Ordinal).ThenBy(p => p.Item1).ToList();
+    }
+
+    /// <summary>
+    /// Compacts every night partition under the root, counting files and rows from the files themselves before and
+    /// after each merge (after finishing an interrupted compaction, whose leftovers the output already holds).
+    /// </summary>
+    public async Task<IReadOnlyList<NightCompaction>> CompactAllAsync(Survey? survey = null, IProgress<string>? progress = null, CancellationToken ct = default)
+    {
+        var results = new List<NightCompaction>();
+        foreach (var (sv, night, dir) in NightPartitions(survey))
+        {
+            progress?.Report($"{sv.Name()} night {night}");
+            AtomicFile.CleanTemporaries(dir, "part-compact-");
+            await FinishInterrupted(dir, ct);
+            var (filesBefore, rowsBefore) = await CountAsync(dir, ct);
+            var r = await CompactDirectoryAsync(dir, ct);
+            var (filesAfter, rowsAfter) = await CountAsync(dir, ct);
+            results.Add(new NightCompaction(sv, night, filesBefore, filesAfter, rowsBefore, rowsAfter, r.DuplicatesDropped, r));
+        }
+        return results;
+    }
+
+    /// <summary>Parquet files in a partition directory and the rows their footers hold.</summary>
+    public static async Task<(int Files, long Rows)> CountAsync(string dir, CancellationToken ct = default)
+    {
+        var files = Directory.GetFiles(dir, "*.parquet");
+        long rows = 0;
+        foreach (var f in files)
+        {
+            await using var s = File.OpenRead(f);
+            await using var reader = await ParquetReader.CreateAsync(s, null, true, ct);
+            for (int g = 0; g < reader.RowGroupCount; g++)
+            {
+                using var rg = reader.OpenRowGroupReader(g);
+                rows += rg.RowCount;
+            }
+        }
+        return (files.Length, rows);
     }
 
     public async Task<CompactionResult> CompactDirectoryAsync(string dir, CancellationToken ct = default)
