@@ -159,8 +159,8 @@ public sealed record T2Preprocessing
     /// <summary><see cref="ZtfWindow"/> for Rubin ugrizy.</summary>
     public static readonly T2Preprocessing LsstWindow = ZtfWindow with { Name = "t2-lsst-window", Channels = [.. Bands.Lsst] };
 
-    /// <summary>The recipe of the shipped model of a survey (the span grid until a window model ships).</summary>
-    public static T2Preprocessing ForSurvey(Survey survey) => survey == Survey.Ztf ? Ztf : Lsst;
+    /// <summary>The recipe of the shipped model of a survey (models/t2-&lt;survey&gt;: the window presets).</summary>
+    public static T2Preprocessing ForSurvey(Survey survey) => survey == Survey.Ztf ? ZtfWindow : LsstWindow;
 
     public static T2Preprocessing ByName(string name) => name.ToLowerInvariant() switch
     {

@@ -11,7 +11,7 @@ public class ShippedModelTests
 
     [Theory]
     [InlineData("t2-ztf", "t2-ztf-window", 4)]
-    [InlineData("t2-lsst", "t2-lsst", 6)]
+    [InlineData("t2-lsst", "t2-lsst-window", 12)]
     public void ShippedModel_MatchesPyTorch_AndSelectsItsPreset(string name, string preset, int channels)
     {
         var onnx = RepoPaths.Of("models", name + ".onnx");
@@ -34,7 +34,7 @@ public class ShippedModelTests
     /// </summary>
     [Theory]
     [InlineData("t2-ztf", 4)]
-    [InlineData("t2-lsst", 6)]
+    [InlineData("t2-lsst", 12)]
     public void DeployedModel_KeepsItsPreset_AndAgreesWithFp32OnTheFixture(string name, int channels)
     {
         var fx = JsonSerializer.Deserialize<FixtureFile>(File.ReadAllText(RepoPaths.Of("models", name + ".fixture.json")))!;

@@ -20,7 +20,7 @@ public static class FeaturesCommand
         var labels = new Option<string?>("--labels") { Description = "label table (CSV: object_id, class, ...)" };
         var bts = new Option<string?>("--bts") { Description = "real ZTF BTS folder instead of a table" };
         var survey = new Option<string>("--survey") { Description = "ztf or lsst", DefaultValueFactory = _ => "ztf" };
-        var preset = new Option<string?>("--preset") { Description = "preprocessing preset (t2-ztf, t2-lsst; default from --survey)" };
+        var preset = new Option<string?>("--preset") { Description = "preprocessing preset: t2-ztf-window, t2-lsst-window (the shipped models' recipe, the default for --survey), t2-ztf, t2-lsst (t2's span grid), fink-t2" };
         var output = new Option<string>("--out") { Description = "output .npz (or .npy for X only)", Required = true };
         var limit = new Option<int>("--limit") { Description = "at most N objects (0 = all)" };
         var workers = new Option<int>("--workers") { Description = "worker threads (one GP each)", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -38,7 +38,7 @@ public static class FeaturesCommand
                 + "reverts toward zero there and its larger uncertainty is added as noise",
         };
         var sampling = new ClassifierInputs.AlertSampleOptions();
-        var cmd = new Command("features", "Compute t2 inputs (GP on a 100-step grid, robust-scaled) for labelled light curves, for training.");
+        var cmd = new Command("features", "Compute t2 inputs (the 2-D GP sampled on the preset's 100-step grid) for labelled light curves, for training.");
         foreach (var o in new Option[] { lightcurves, labels, bts, survey, preset, output, limit, workers, ids, augment, augmentTarget, augmentSeed, augmentFrom }.Concat(sampling.All)) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
