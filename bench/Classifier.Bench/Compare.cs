@@ -5,7 +5,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace Alerts.Classifier.Bench;
 
 /// <summary>
-/// `compare`: the issue-5/6 figures without BenchmarkDotNet's minutes. The naive path (default SessionOptions = ORT's
+/// `compare`: the inference-latency figures of bench/README.md without BenchmarkDotNet's minutes. The naive path (default SessionOptions = ORT's
 /// intra-op pool on every core, a new DenseTensor + NamedOnnxValue per alert, batch 1) on the first model, and
 /// <see cref="OnnxT2Classifier"/> (service options: 1 intra-op thread, runs of ExecutionBatchSize rows) on every model
 /// at batch 1/32/256. Each is timed by wall clock and by CPU time: process CPU for the naive path (its pool threads

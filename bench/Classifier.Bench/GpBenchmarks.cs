@@ -7,7 +7,7 @@ namespace Alerts.Classifier.Bench;
 /// <summary>
 /// t2 preprocessing per light curve (GP fit by maximum likelihood + mean on 100×2 grid + robust scaling):
 /// Alerts' C# interpolator vs scikit-learn's GaussianProcessRegressor with the same kernel on the same light curves,
-/// both on one core, and vs the pre-session-3 C# code (<see cref="ReferenceT2FeatureExtractor"/>) in the same run.
+/// both on one core, and vs the reference C# code (<see cref="ReferenceT2FeatureExtractor"/>, commit 1ce159c) in the same run.
 /// The Python side runs in a persistent worker, so only the fits are timed (plus one pipe round trip).
 /// Two sets: <see cref="GpBenchmarks"/> = 32 synthetic well-sampled curves (mean 33 points);
 /// <see cref="GpAlertMixBenchmarks"/> = what the GP sees in `alerts bench e2e` (decoded simulated ZTF alerts, mean ~12 points).
@@ -27,7 +27,7 @@ public class GpBenchmarks
     [Benchmark(Baseline = true, OperationsPerInvoke = LightCurves, Description = "scikit-learn GaussianProcessRegressor (python3-sklearn)")]
     public double SklearnGaussianProcessRegressor() => _set.Sklearn();
 
-    [Benchmark(OperationsPerInvoke = LightCurves, Description = "Alerts T2FeatureExtractor before session 3 (reference copy)")]
+    [Benchmark(OperationsPerInvoke = LightCurves, Description = "Alerts T2FeatureExtractor, reference copy (commit 1ce159c)")]
     public int AlertsBefore() => _set.Reference();
 
     [Benchmark(OperationsPerInvoke = LightCurves, Description = "Alerts GaussianProcessInterpolator (T2FeatureExtractor)")]
@@ -55,7 +55,7 @@ public class GpAlertMixBenchmarks
     [Benchmark(Baseline = true, OperationsPerInvoke = LightCurves, Description = "scikit-learn GaussianProcessRegressor (python3-sklearn)")]
     public double SklearnGaussianProcessRegressor() => _set.Sklearn();
 
-    [Benchmark(OperationsPerInvoke = LightCurves, Description = "Alerts T2FeatureExtractor before session 3 (reference copy)")]
+    [Benchmark(OperationsPerInvoke = LightCurves, Description = "Alerts T2FeatureExtractor, reference copy (commit 1ce159c)")]
     public int AlertsBefore() => _set.Reference();
 
     [Benchmark(OperationsPerInvoke = LightCurves, Description = "Alerts GaussianProcessInterpolator (T2FeatureExtractor)")]

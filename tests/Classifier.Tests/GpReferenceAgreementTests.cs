@@ -6,8 +6,8 @@ using Xunit.Abstractions;
 namespace Alerts.Classifier.Tests;
 
 /// <summary>
-/// The fast <see cref="GaussianProcessInterpolator"/> (fused SIMD kernel, packed Cholesky, fused prediction, session 3)
-/// against <see cref="ReferenceT2FeatureExtractor"/> on <see cref="ReferenceGaussianProcessInterpolator"/>, the pre-change code kept verbatim: the t2
+/// The fast <see cref="GaussianProcessInterpolator"/> (fused SIMD kernel, packed Cholesky, fused prediction)
+/// against <see cref="ReferenceT2FeatureExtractor"/> on <see cref="ReferenceGaussianProcessInterpolator"/>, the code of commit 1ce159c kept verbatim: the t2
 /// features (robust-scaled GP mean on the 100-step grid) must agree within <see cref="FeatureBound"/> on every curve.
 /// </summary>
 public class GpReferenceAgreementTests(ITestOutputHelper output)

@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-// The GP as it was before the session-3 speed-ups (commit 1ce159c), kept verbatim as the reference the fast
+// The GP of commit 1ce159c (before the fused SIMD kernel, packed Cholesky and fused prediction), kept verbatim as the reference the fast
 // GaussianProcessInterpolator is checked against (GpReferenceAgreementTests). Do not optimise this copy.
 
 namespace Alerts.Classifier.Tests;

@@ -1,6 +1,6 @@
 using Alerts.Core;
 
-// T2FeatureExtractor as it was before the session-3 GP speed-ups (commit 1ce159c), verbatim but for the GP type:
+// T2FeatureExtractor of commit 1ce159c (on the reference GP), verbatim but for the GP type:
 // the reference the fast extractor is checked against (GpReferenceAgreementTests) and timed against (bench GpBenchmarks).
 
 namespace Alerts.Classifier.Tests;

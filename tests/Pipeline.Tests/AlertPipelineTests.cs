@@ -27,7 +27,7 @@ public sealed class AlertPipelineTests : IDisposable
     }
 
     [Theory]
-    [InlineData(1, 0)] // one classify loop with a parallel GP, sinks written on it (the pre-issue-8 wiring)
+    [InlineData(1, 0)] // one classify loop with a parallel GP, sinks written on it (the single-loop wiring)
     [InlineData(2, 4)] // two pooled classify loops, sinks behind a hand-off queue (the service's default wiring)
     public async Task Every_alert_lands_once_in_parquet_or_dead_letters_and_every_position_becomes_durable(int classifyWorkers, int sinkQueueBatches)
     {

@@ -7,7 +7,7 @@ using Parquet;
 namespace Alerts.Pipeline.Tests;
 
 /// <summary>
-/// Issue 7's crash proof, for real: <c>alerts replay</c> runs as a child process writing the Parquet archive and is
+/// The archive's crash proof, for real: <c>alerts replay</c> runs as a child process writing the Parquet archive and is
 /// killed with SIGKILL while a file is half written (row groups in it, no footer). Nothing in the child gets to run:
 /// no finally, no flush. What the kill leaves must be either complete files under their final names or
 /// temporaries that dataset readers ignore; the next start deletes the temporaries and, with the archive's dedup,

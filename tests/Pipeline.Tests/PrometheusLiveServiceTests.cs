@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace Alerts.Pipeline.Tests;
 
 /// <summary>
-/// The other half of issue 9's live proof: the series only the Kafka service fills (consumer lag, committed
+/// The other half of the live Prometheus proof (see PrometheusLiveTests): the series only the Kafka service fills (consumer lag, committed
 /// offsets, latency from the Kafka message timestamp) get samples in a real Prometheus that scrapes
 /// <c>alerts demo</c> — the same <see cref="Service.KafkaAlertService"/> that <c>alerts run</c> hosts, against
 /// librdkafka's mock cluster — and every dashboard panel built on them returns data.

@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace Alerts.Pipeline.Tests;
 
 /// <summary>
-/// Issue 9's proof: Debian's real Prometheus scrapes <c>alerts replay --metrics-port</c> (the main job, as a child
+/// The live metrics proof: Debian's real Prometheus scrapes <c>alerts replay --metrics-port</c> (the main job, as a child
 /// process) while it replays simulated ZTF alerts plus two corrupt files, and every metric the Grafana dashboard
 /// and the alerting rules query exists in Prometheus with samples; every panel's query returns data; the counters
 /// agree with what the replay archived; and the rules load and evaluate without error.

@@ -31,7 +31,7 @@ def main():
     ap.add_argument("--eval-bts")
     ap.add_argument("--train-log")
     ap.add_argument("--compare", action="append", default=[], metavar="MODEL:SET:EVAL.json",
-                    help="an `alerts evaluate --json` result of another model (e.g. the previous one) on one of the sets "
+                    help="an `alerts evaluate --json` result of another model (e.g. the one it replaces) on one of the sets "
                          "(full, alerts, bts), shown side by side with this model's; repeatable")
     ap.add_argument("--reproduce", help="the reproduce command shown (default: train_model.sh <survey> <objects>)")
     ap.add_argument("--lineage", help="where the starting weights came from (shown after 'fine-tuned from <init>')")
@@ -62,7 +62,7 @@ def main():
         ("- Alert-like inputs: besides each full light curve, truncated histories per object (`alerts features --alert-samples N`: the "
          "detections an alert sent at a random detection time carries, within the survey's alert history window, ZTF 30 d, Rubin 365 d), "
          "so the model sees what the service classifies. Train/held-out split by object." if m.get("alert_rows") else ""),
-        ("- Weights are ours: fine-tuned from `" + os.path.basename(hp["init"]) + "` (" + (a.lineage or "our session-1 model, itself trained "
+        ("- Weights are ours: fine-tuned from `" + os.path.basename(hp["init"]) + "` (" + (a.lineage or "a model of ours, itself trained "
          "from random initialisation on full simulated light curves of a different simulator seed") + "); no FINK weights were used."
          if hp.get("init") else
          "- Weights are ours: trained from random initialisation on simulated data; no FINK weights were used."),
@@ -105,7 +105,7 @@ def main():
                 if kind == key:
                     o = json.load(open(path))
                     rows.append(f"| {name} ({o['ModelId']}) | {label} | {o['Classified']} | {o['Accuracy']:.3f} | {o['MacroF1']:.3f} | {o['WeightedLogLoss']:.3f} |")
-        lines += ["## Compared with the previous model (same evaluation sets, same C# evaluator)", "\n".join(rows), ""] + [n + "\n" for n in a.note]
+        lines += ["## Compared with other models (same evaluation sets, same C# evaluator)", "\n".join(rows), ""] + [n + "\n" for n in a.note]
     lines += ["## Reproduce", "```bash", a.reproduce or f"tools/train/train_model.sh {a.survey} {a.objects}", "```",
               "PLAsTiCC weighted log-loss weights: TDE and KN 2, the other twelve classes 1 (class 99 does not exist in t2)."]
     open(a.out, "w").write("\n".join(lines) + "\n")

@@ -36,7 +36,7 @@ public static class BenchCommand
     {
         var bench = new Command("bench", "Benchmarks that need the whole service (micro-benchmarks live in bench/).");
         var alerts = new Option<int>("--alerts") { Description = "ZTF alerts (stamps included) pre-loaded for the sustained run", DefaultValueFactory = _ => 3000 };
-        var burst = new Option<int>("--burst") { Description = "Alerts produced in one burst into an idle, caught-up service (issue 8's goal: p99 < 1 s for 10,000)", DefaultValueFactory = _ => 10_000 };
+        var burst = new Option<int>("--burst") { Description = "Alerts produced in one burst into an idle, caught-up service (target: p99 < 1 s for 10,000)", DefaultValueFactory = _ => 10_000 };
         var partitions = new Option<int>("--partitions") { Description = "Partitions of the sustained topic (the mock cluster keeps ~5 MB per partition: alerts/partitions must stay under ~75)", DefaultValueFactory = _ => 64 };
         var burstPartitions = new Option<int>("--burst-partitions") { Description = "Partitions of the burst topic (same ~75 alerts per partition limit)", DefaultValueFactory = _ => 160 };
         var workers = new Option<int>("--workers") { Description = "Decode workers", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -44,9 +44,9 @@ public static class BenchCommand
         var sinkQueue = new Option<int>("--sink-queue") { Description = "Classified batches queued for the sink writer (Alerts:Pipeline:SinkQueueBatches; 0 = classify loops write the sinks themselves)", DefaultValueFactory = _ => 8 };
         var batch = new Option<int>("--batch-size") { Description = "Inference micro-batch", DefaultValueFactory = _ => 64 };
         var flush = new Option<int>("--flush-ms") { Description = "Alerts:Pipeline:FlushIntervalMs (sinks made durable + offsets committed)", DefaultValueFactory = _ => 1000 };
-        var nights = new Option<int>("--nights") { Description = "1: one live night's alerts (realistic: a night's stream fills one archive partition); N > 1: alerts of objects simulated over N nights (the pre-issue-8 mix, ~N/2 archive partitions per flush)", DefaultValueFactory = _ => 1 };
+        var nights = new Option<int>("--nights") { Description = "1: one live night's alerts (realistic: a night's stream fills one archive partition); N > 1: alerts of objects simulated over N nights (a mix of old and new objects, ~N/2 archive partitions per flush)", DefaultValueFactory = _ => 1 };
         var repeat = new Option<int>("--repeat") { Description = "Run the configurations this many times, alternating (before, after, before, after, ...), to see the spread on a shared machine", DefaultValueFactory = _ => 1 };
-        var compare = new Option<bool>("--compare") { Description = "Also run the pre-issue-8 configuration (1 classify loop with a parallel GP, sinks written on the classify loop) first, on the same stream, and print both" };
+        var compare = new Option<bool>("--compare") { Description = "Also run the single-loop configuration (1 classify loop with a parallel GP, sinks written on the classify loop) first, on the same stream, and print both" };
         var skip = new Option<double>("--steady-skip") { Description = "Steady window: the sustained run's alerts from this fraction to 1 - it (by sink writes), leaving out the ramp after assignment and the drain at the end", DefaultValueFactory = _ => 0.1 };
         var e2e = new Command("e2e", "Sustained alerts/s into Parquet + label topic, p50/p99 latency, a burst's p99, per-stage CPU and wall, and kcat -C on the same topic as the ceiling.");
         foreach (var o in new Option[] { alerts, burst, partitions, burstPartitions, workers, classifyWorkers, sinkQueue, batch, flush, nights, compare, repeat, skip }) e2e.Options.Add(o);

@@ -28,7 +28,7 @@ public sealed record PipelineOptions
 
     /// <summary>Classified batches that may wait for the sink writer: while the sinks write or flush (Parquet footers +
     /// fsync, label acknowledgements), classification runs on for this many batches before it is held back.
-    /// 0 writes each batch to the sinks on the classify loop itself (the pre-issue-8 behaviour, kept for comparison:
+    /// 0 writes each batch to the sinks on the classify loop itself (the single-loop wiring, kept for comparison:
     /// every flush then stalls classification).</summary>
     public int SinkQueueBatches { get; init; } = 8;
 

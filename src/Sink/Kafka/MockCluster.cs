@@ -9,7 +9,7 @@ namespace Alerts.Sink.Kafka;
 /// librdkafka.redist (the same library Confluent.Kafka uses). It speaks the real Kafka protocol on localhost, so
 /// Confluent clients and kcat connect to <see cref="BootstrapServers"/> as to any broker. Supports idempotent and
 /// transactional producers, consumer groups, and fault injection (broker down/up, per-request error codes, RTT).
-/// Used by Sink.Tests, Pipeline.Tests (issue 8 fault tests), <c>alerts demo</c> and the benchmarks.
+/// Used by Sink.Tests, Pipeline.Tests (Kafka fault tests), <c>alerts demo</c> and the benchmarks.
 /// </summary>
 public sealed class MockCluster : IDisposable
 {
