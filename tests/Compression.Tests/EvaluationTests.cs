@@ -99,6 +99,28 @@ public class EvaluationTests
     }
 
     [Fact]
+    public void Gate_family_scores_count_SN_Ia_subtypes_as_SN_Ia_and_are_NaN_without_supernova_rows()
+    {
+        int ia = Core.T2Classes.IndexOf("SNIa"), iax = Core.T2Classes.IndexOf("SNIax"), ii = Core.T2Classes.IndexOf("SNII"), agn = Core.T2Classes.IndexOf("AGN");
+        // true Ia predicted Iax (right family), true Ia predicted Ia, true II predicted Ia (wrong), true II predicted II.
+        var labels = new long[] { ia, ia, ii, ii };
+        var preds = new[] { iax, ia, ia, ii };
+        var p = new float[4 * 14];
+        for (int i = 0; i < 4; i++) p[i * 14 + preds[i]] = 1;
+        var m = Metrics.Compute(p, labels);
+        Assert.Equal(4, m.FamilyRows);
+        Assert.Equal((1.0 + 0.5) / 2, m.SnIaBalancedAccuracy, 9);          // Ia recall 2/2, non-Ia recall 1/2
+        Assert.Equal((0.8 + 2.0 / 3) / 2, m.FamilyMacroF1, 9);              // SN Ia P 2/3 R 1; SN II P 1 R 1/2
+        Assert.Equal(0.5, m.Accuracy, 9);                                   // 14 classes: the Iax row counts as wrong
+
+        var q = new float[14];
+        q[agn] = 1;
+        var none = Metrics.Compute(q, new long[] { agn });
+        Assert.Equal(0, none.FamilyRows);
+        Assert.True(double.IsNaN(none.SnIaBalancedAccuracy) && double.IsNaN(none.FamilyMacroF1));
+    }
+
+    [Fact]
     public void Macro_f1_matches_a_hand_computed_confusion()
     {
         // labels 0,0,1,1 ; predictions 0,1,1,1 -> class0 P=1 R=.5 F1=2/3 ; class1 P=2/3 R=1 F1=.8

@@ -2,9 +2,15 @@ using Alerts.Core;
 
 namespace Alerts.Compression.Evaluation;
 
-public sealed record ClassificationMetrics(double Accuracy, double MacroF1, double WeightedLogLoss, int Count);
+/// <summary>
+/// Metrics of one model on a labelled set. <see cref="SnIaBalancedAccuracy"/> and <see cref="FamilyMacroF1"/> are the
+/// real-sky measures of <see cref="RealSkyMetrics"/> (SN Ia family vs rest; macro-F1 over SNIa, SNII, SNIbc, SLSN-I,
+/// TDE) over the <see cref="FamilyRows"/> rows whose true class is in a scored family; NaN when there are none.
+/// </summary>
+public sealed record ClassificationMetrics(double Accuracy, double MacroF1, double WeightedLogLoss, int Count,
+    double SnIaBalancedAccuracy = double.NaN, double FamilyMacroF1 = double.NaN, int FamilyRows = 0);
 
-/// <summary>Accuracy, macro-F1 and the PLAsTiCC weighted log-loss over probabilities in T2Classes order.</summary>
+/// <summary>Accuracy, macro-F1 and the PLAsTiCC weighted log-loss over probabilities in T2Classes order, and the family scores of <see cref="RealSkyMetrics"/>.</summary>
 public static class Metrics
 {
     /// <summary>
@@ -20,9 +26,11 @@ public static class Metrics
         var tp = new int[classes]; var fp = new int[classes]; var fn = new int[classes];
         var logSum = new double[classes]; var count = new int[classes];
         int correct = 0;
+        var families = classes == T2Classes.Count ? new RealSkyMetrics() : null;
         for (int i = 0; i < n; i++)
         {
             var p = probabilities.Slice(i * classes, classes);
+            families?.Add((int)labels[i], p);
             int pred = 0;
             double sum = 0;
             for (int c = 0; c < classes; c++) { if (p[c] > p[pred]) pred = c; sum += Math.Clamp(p[c], 1e-15, 1 - 1e-15); }
@@ -49,6 +57,8 @@ public static class Metrics
             wl += w * logSum[c] / count[c];
             wsum += w;
         }
-        return new ClassificationMetrics(n == 0 ? 0 : (double)correct / n, f1Classes == 0 ? 0 : f1Sum / f1Classes, wsum == 0 ? 0 : -wl / wsum, n);
+        bool scored = families is { Classified: > 0 };
+        return new ClassificationMetrics(n == 0 ? 0 : (double)correct / n, f1Classes == 0 ? 0 : f1Sum / f1Classes, wsum == 0 ? 0 : -wl / wsum, n,
+            scored ? families!.SnIaBalancedAccuracy : double.NaN, scored ? families!.MacroF1 : double.NaN, families?.Classified ?? 0);
     }
 }

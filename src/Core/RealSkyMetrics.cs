@@ -1,6 +1,4 @@
-using Alerts.Core;
-
-namespace Alerts.Classifier;
+namespace Alerts.Core;
 
 /// <summary>Metrics of one scored family in a <see cref="RealSkyMetrics"/> evaluation.</summary>
 public sealed record FamilyMetrics(string Name, int Support, int Predicted, int Correct, double Recall, double Precision, double F1);
