@@ -190,8 +190,11 @@ public sealed class Compressor(CompressionOptions options, Action<string>? progr
 
     /// <summary>
     /// Measures one model file. The gate: accuracy no more than the tolerance below fp32's and, when the labelled set
-    /// holds rows of the scored supernova families (real data), the SN Ia balanced accuracy and the family macro-F1 too
-    /// (<see cref="RealSkyMetrics"/>): a variant that keeps the 14-class accuracy while it trades SN Ia for SN II is refused.
+    /// holds rows of the scored supernova families (real data), the SN Ia balanced accuracy and the family macro-F1
+    /// within the tolerance of fp32's either way (<see cref="RealSkyMetrics"/>): the deployed model must be the model the
+    /// card describes, so a variant that keeps the 14-class accuracy while it moves the family scores is refused, even
+    /// when they move up (a variant compressed from a fold model gained 2 points of family macro-F1 on the pooled rows
+    /// and lost 2.6 points of SN Ia balanced accuracy at 10 days).
     /// <paramref name="fp32"/> is null for the fp32 baseline itself.
     /// </summary>
     private VariantReport Measure(string name, string recipe, ModelFormat format, string file, byte[] bytes, long fp32Size, long parameters, LabelledSet evaluation, VariantReport? fp32)
@@ -210,8 +213,8 @@ public sealed class Compressor(CompressionOptions options, Action<string>? progr
         }
         double tol = options.Tolerance + 1e-12;
         bool passes = naive || (m.Accuracy >= fp32!.Accuracy - tol
-            && (double.IsNaN(fp32.SnIaBalancedAccuracy) || m.SnIaBalancedAccuracy >= fp32.SnIaBalancedAccuracy - tol)
-            && (double.IsNaN(fp32.FamilyMacroF1) || m.FamilyMacroF1 >= fp32.FamilyMacroF1 - tol));
+            && (double.IsNaN(fp32.SnIaBalancedAccuracy) || Math.Abs(m.SnIaBalancedAccuracy - fp32.SnIaBalancedAccuracy) <= tol)
+            && (double.IsNaN(fp32.FamilyMacroF1) || Math.Abs(m.FamilyMacroF1 - fp32.FamilyMacroF1) <= tol));
         return new VariantReport(name, recipe, format == ModelFormat.Ort ? "ort" : "onnx", file, bytes.Length, gz, Math.Round((double)fp32Size / bytes.Length, 2),
             Math.Round((double)fp32Size / gz, 2), parameters, m.Accuracy, m.MacroF1, m.WeightedLogLoss, passes,
             format == ModelFormat.Ort ? "(ORT flatbuffer bytes vary between sessions)" : Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant(),

@@ -15,7 +15,7 @@ public static class ReportMarkdown
         sb.AppendLine($"- data: {r.Data} ({r.EvaluationRows} evaluation rows, {r.CalibrationRows} calibration rows)");
         sb.AppendLine($"- target: {r.Target}; gate: accuracy at most {r.Tolerance * 100:F2} points below fp32 ({r.Fp32Accuracy:P2})"
             + (double.IsNaN(r.NaiveBaseline.SnIaBalancedAccuracy) ? "" : string.Create(CultureInfo.InvariantCulture,
-                $", and so are the SN Ia balanced accuracy (fp32 {r.NaiveBaseline.SnIaBalancedAccuracy:F4}) and the family macro-F1 (fp32 {r.NaiveBaseline.FamilyMacroF1:F4}) on the rows of the five scored families")));
+                $"; the SN Ia balanced accuracy (fp32 {r.NaiveBaseline.SnIaBalancedAccuracy:F4}) and the family macro-F1 (fp32 {r.NaiveBaseline.FamilyMacroF1:F4}) within that many points either way, on the rows of the five scored families")));
         sb.AppendLine($"- machine: {r.Machine}");
         sb.AppendLine($"- deployed: {r.Deployed ?? "none"}");
         sb.AppendLine(r.Lowering == "none"
