@@ -92,7 +92,10 @@ public static class AvroContainer
     }
 
     /// <summary>Inflates a deflate block (raw RFC 1951, as Avro specifies) into a pooled buffer; returns the length.</summary>
-    public static int Inflate(ReadOnlySpan<byte> compressed, ref byte[] buffer)
+    public static int Inflate(ReadOnlySpan<byte> compressed, ref byte[] buffer) => Inflate(compressed, ref buffer, AvroLimits.Default.MaxInflatedBytes);
+
+    /// <summary>As <see cref="Inflate(ReadOnlySpan{byte}, ref byte[])"/>, refusing (AvroFormatException, Limit "MaxInflatedBytes") a block that inflates past <paramref name="maxBytes"/>.</summary>
+    public static int Inflate(ReadOnlySpan<byte> compressed, ref byte[] buffer, int maxBytes)
     {
         using var ms = new MemoryStream(compressed.ToArray(), writable: false);
         using var z = new DeflateStream(ms, CompressionMode.Decompress);
@@ -109,6 +112,8 @@ public static class AvroContainer
             int n = z.Read(buffer, total, buffer.Length - total);
             if (n == 0) return total;
             total += n;
+            if (total > maxBytes)
+                throw new AvroFormatException($"a {compressed.Length}-byte deflate block inflates past MaxInflatedBytes {maxBytes}: refused (a compression bomb or a wrong codec)", 0, limit: "MaxInflatedBytes");
         }
     }
 

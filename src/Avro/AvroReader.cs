@@ -4,8 +4,11 @@ using System.Runtime.CompilerServices;
 namespace Alerts.Avro;
 
 /// <summary>Malformed Avro binary data (truncated, bad varint, negative length, bad union index).</summary>
-public sealed class AvroFormatException(string message, int offset, bool truncated = false) : Exception(message)
+public sealed class AvroFormatException(string message, int offset, bool truncated = false, string? limit = null) : Exception(message)
 {
+    /// <summary>The <see cref="AvroLimits"/> bound that was exceeded (e.g. "MaxItems"); null for malformed data.</summary>
+    public string? Limit { get; } = limit;
+
     /// <summary>True when the data ended before the value did (a truncated file or message).</summary>
     public bool IsTruncation { get; } = truncated;
 
@@ -21,11 +24,19 @@ public ref struct AvroReader
 {
     private readonly ReadOnlySpan<byte> _data;
     private int _pos;
+    private readonly int _maxValueBytes;
+    private long _itemsLeft;
+    private readonly long _maxItems;
 
-    public AvroReader(ReadOnlySpan<byte> data, int position = 0)
+    public AvroReader(ReadOnlySpan<byte> data, int position = 0) : this(data, AvroLimits.Default, position) { }
+
+    /// <summary>A reader bounded by <paramref name="limits"/>: value lengths and the items of all arrays/maps read through it.</summary>
+    public AvroReader(ReadOnlySpan<byte> data, AvroLimits limits, int position = 0)
     {
         _data = data;
         _pos = position;
+        _maxValueBytes = limits.MaxValueBytes;
+        _itemsLeft = _maxItems = limits.MaxItems;
     }
 
     public readonly int Position => _pos;
@@ -102,6 +113,7 @@ public ref struct AvroReader
     {
         long len = ReadLong();
         if (len < 0) throw new AvroFormatException($"negative length {len}", _pos);
+        if (len > _maxValueBytes) throw TooLarge($"a {len}-byte string/bytes value", $"MaxValueBytes {_maxValueBytes}", "MaxValueBytes");
         if (len > _data.Length - _pos) throw Truncated($"{len}-byte value");
         int start = _pos;
         _pos += (int)len;
@@ -111,6 +123,7 @@ public ref struct AvroReader
 
     public ReadOnlySpan<byte> ReadFixed(int size)
     {
+        if (size > _maxValueBytes) throw TooLarge($"a fixed[{size}] value", $"MaxValueBytes {_maxValueBytes}", "MaxValueBytes");
         if (_data.Length - _pos < size) throw Truncated($"fixed[{size}]");
         var s = _data.Slice(_pos, size);
         _pos += size;
@@ -128,6 +141,7 @@ public ref struct AvroReader
     {
         long len = ReadLong();
         if (len < 0) throw new AvroFormatException($"negative length {len}", _pos);
+        if (len > _maxValueBytes) throw TooLarge($"a {len}-byte string/bytes value", $"MaxValueBytes {_maxValueBytes}", "MaxValueBytes");
         if (len > _data.Length - _pos) throw Truncated($"{len}-byte value");
         _pos += (int)len;
     }
@@ -213,9 +227,13 @@ public ref struct AvroReader
             byteSize = ReadLong();
             if (byteSize < 0 || byteSize > _data.Length - _pos) throw Truncated($"{byteSize}-byte block");
         }
-        if (count > _data.Length - _pos + 1 && count > 1_000_000) throw new AvroFormatException($"block count {count} larger than the data", _pos);
+        if (count > _itemsLeft) throw TooLarge($"an array/map block of {count} items ({_maxItems - _itemsLeft} read before it)", $"MaxItems {_maxItems} per datum", "MaxItems");
+        _itemsLeft -= count;
         return count;
     }
+
+    private readonly AvroFormatException TooLarge(string what, string bound, string limit) =>
+        new($"{what} at byte {_pos} exceeds {bound}: refused before reading it (raise the limit only if real alerts need it)", _pos, limit: limit);
 
     private readonly AvroFormatException Truncated(string what) =>
         new($"data ends at byte {_data.Length} while reading {what} at byte {_pos}", _pos, truncated: true);

@@ -57,6 +57,14 @@ public abstract class AvroSchema
     public static AvroSchema Parse(string json, Func<string, string?>? resolveNamed = null) =>
         new AvroSchemaParser(resolveNamed).ParseTop(json);
 
+    /// <summary>Parses a writer schema bounded by <paramref name="limits"/> (JSON size and nesting depth); too large or too deep is an <see cref="AvroSchemaException"/>.</summary>
+    public static AvroSchema Parse(string json, AvroLimits limits, Func<string, string?>? resolveNamed = null)
+    {
+        if (json.Length > limits.MaxSchemaJsonBytes)
+            throw new AvroSchemaException($"the schema JSON has {json.Length} characters, more than MaxSchemaJsonBytes {limits.MaxSchemaJsonBytes}: refused");
+        return new AvroSchemaParser(resolveNamed, limits.MaxSchemaDepth).ParseTop(json);
+    }
+
     /// <summary>Unwraps a two-branch union with null: returns the non-null branch, else this.</summary>
     public AvroSchema NonNull => this is UnionSchema u && u.NullIndex >= 0 && u.Branches.Count == 2 ? u.Branches[1 - u.NullIndex] : this;
 
@@ -199,15 +207,24 @@ public sealed class UnionSchema : AvroSchema
 /// <summary>Thrown for a schema that is not valid Avro JSON, or that names an unknown type.</summary>
 public sealed class AvroSchemaException(string message) : Exception(message);
 
-internal sealed class AvroSchemaParser(Func<string, string?>? resolveNamed)
+internal sealed class AvroSchemaParser(Func<string, string?>? resolveNamed, int maxDepth = 64)
 {
     private readonly Dictionary<string, NamedSchema> _named = new(StringComparer.Ordinal);
     private readonly HashSet<string> _resolving = [];
 
     public AvroSchema ParseTop(string json)
     {
-        using var doc = JsonDocument.Parse(json);
+        using var doc = ParseJson(json);
         return Parse(doc.RootElement, "");
+    }
+
+    private JsonDocument ParseJson(string json)
+    {
+        try { return JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = maxDepth }); }
+        catch (JsonException ex) when (ex.Message.Contains("depth", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new AvroSchemaException($"the schema JSON nests deeper than MaxSchemaDepth {maxDepth}: refused ({ex.Message})");
+        }
     }
 
     private AvroSchema Parse(JsonElement e, string ns)
@@ -307,7 +324,7 @@ internal sealed class AvroSchemaParser(Func<string, string?>? resolveNamed)
             var json = resolveNamed(full);
             if (json is not null)
             {
-                using var doc = JsonDocument.Parse(json);
+                using var doc = ParseJson(json);
                 var parsed = Parse(doc.RootElement, full.LastIndexOf('.') is var i and >= 0 ? full[..i] : "");
                 if (_named.TryGetValue(full, out s)) return s;
                 return parsed;

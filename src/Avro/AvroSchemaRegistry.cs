@@ -22,6 +22,9 @@ public sealed class AvroSchemaRegistry
 
     public AvroSchemaRegistry(string? schemaFolder = null) => SchemaFolder = schemaFolder;
 
+    /// <summary>Bounds on container-header schemas (JSON size, nesting depth).</summary>
+    public AvroLimits Limits { get; init; } = AvroLimits.Default;
+
     /// <summary>Folder of Confluent-id schemas (lsst/alert_packet layout), or null.</summary>
     public string? SchemaFolder { get; }
 
@@ -58,7 +61,9 @@ public sealed class AvroSchemaRegistry
             foreach (var e in entries)
                 if (schemaJson.SequenceEqual(e.Json)) return (e.Schema, e.Fingerprint);
 
-        var schema = AvroSchema.Parse(Encoding.UTF8.GetString(schemaJson));
+        if (schemaJson.Length > Limits.MaxSchemaJsonBytes)
+            throw new AvroSchemaException($"the avro.schema header has {schemaJson.Length} bytes, more than MaxSchemaJsonBytes {Limits.MaxSchemaJsonBytes}: refused");
+        var schema = AvroSchema.Parse(Encoding.UTF8.GetString(schemaJson), Limits);
         var fp = Register(schema);
         var entry = new HeaderEntry(schemaJson.ToArray(), schema, fp);
         _byHeaderHash.AddOrUpdate(hash, [entry], (_, old) => [.. old, entry]);

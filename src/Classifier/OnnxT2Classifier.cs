@@ -89,6 +89,7 @@ public sealed class OnnxT2Classifier : IAlertClassifier, IDisposable
         if (!File.Exists(modelPath))
             throw new FileNotFoundException($"model file {modelPath} does not exist: pass --model with a t2 model file (.onnx or .ort, e.g. models/t2-ztf.deployed.ort or models/t2-lsst.deployed.ort)", modelPath);
         var bytes = File.ReadAllBytes(modelPath);
+        ModelManifest.Verify(modelPath, bytes); // a model listed in a MANIFEST.sha256 beside it must match before ORT parses it
         ModelId = Convert.ToHexStringLower(SHA256.HashData(bytes))[..12];
         ModelPath = modelPath;
         using (var so = Options.CreateSessionOptions()) _session = new InferenceSession(bytes, so);

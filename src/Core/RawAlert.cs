@@ -24,4 +24,14 @@ public sealed record RawAlert(
     ReadOnlyMemory<byte> Payload,
     SourcePosition Position,
     DateTimeOffset ReceivedAt,
-    DateTimeOffset? SourceTimestamp = null);
+    DateTimeOffset? SourceTimestamp = null)
+{
+    /// <summary>
+    /// Set by a source that refused the input itself (e.g. a tarball member over its size limit, a link member):
+    /// the decoder turns it into a dead letter with this reason code and <see cref="RejectedDetail"/>, and
+    /// <see cref="Payload"/> holds what the source kept of the original bytes.
+    /// </summary>
+    public string? RejectedReason { get; init; }
+
+    public string? RejectedDetail { get; init; }
+}

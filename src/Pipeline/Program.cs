@@ -34,6 +34,7 @@ public static class Program
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(CompressCommand.Create());
         root.Subcommands.Add(OrtLayoutCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(ArchiveCommand.Create());
         root.Subcommands.Add(ImportTfliteCommand.Create());
         root.Subcommands.Add(RunCommand.Create());

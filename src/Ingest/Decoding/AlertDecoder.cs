@@ -30,9 +30,16 @@ public sealed class AlertDecoder : IAlertDecoder
     private SurveyMapper? _lastMapper;
     private CompiledProjection? _lastProjection;
 
-    public AlertDecoder(AvroSchemaRegistry? registry = null) => Registry = registry ?? new AvroSchemaRegistry();
+    public AlertDecoder(AvroSchemaRegistry? registry = null, IngestLimits? limits = null)
+    {
+        Registry = registry ?? new AvroSchemaRegistry();
+        Limits = limits ?? IngestLimits.Default;
+    }
 
     public AvroSchemaRegistry Registry { get; }
+
+    /// <summary>Bounds on the input (alert size, history rows, Avro lengths and items); the registry's own bound container-header schemas.</summary>
+    public IngestLimits Limits { get; }
     public DecodeCounters Counters { get; } = new();
 
     public DecodeResult Decode(RawAlert raw)
@@ -49,6 +56,9 @@ public sealed class AlertDecoder : IAlertDecoder
         int datumBase = 0;
         try
         {
+            if (raw.RejectedReason is { } rejected) return Fail(raw, rejected, raw.RejectedDetail ?? "refused by the source");
+            if (data.Length > Limits.MaxAlertBytes)
+                return Fail(raw, "too-large", $"the payload has {data.Length} bytes, more than MaxAlertBytes {Limits.MaxAlertBytes}: refused undecoded (raise the limit only if real alerts are this large)");
             if (data.Length == 0) return Fail(raw, "truncated", "the payload is empty (0 bytes): the file or message was cut; re-fetch it");
             if (ContainerHeader.HasMagic(data))
             {
@@ -63,7 +73,7 @@ public sealed class AlertDecoder : IAlertDecoder
                 ReadOnlySpan<byte> datum;
                 if (header.Codec == AvroCodec.Deflate)
                 {
-                    int n = AvroContainer.Inflate(data.Slice(block.DataStart, block.DataLength), ref _inflated);
+                    int n = AvroContainer.Inflate(data.Slice(block.DataStart, block.DataLength), ref _inflated, Limits.Avro.MaxInflatedBytes);
                     datum = _inflated.AsSpan(0, n);
                 }
                 else { datum = data.Slice(block.DataStart, block.DataLength); datumBase = block.DataStart; }
@@ -88,6 +98,10 @@ public sealed class AlertDecoder : IAlertDecoder
                 return DecodeDatum(raw, schema, fp, data[datumBase..], datumBase, lightCurve);
             }
             return Fail(raw, "bad-magic", $"first bytes {Convert.ToHexString(data[..Math.Min(4, data.Length)])} are none of: 4F626A01 (Avro container 'Obj\\x01'), C301 (Avro single-object), 00 (Confluent wire format); this is not an alert");
+        }
+        catch (AvroFormatException ex) when (ex.Limit is not null)
+        {
+            return Fail(raw, "too-large", $"at byte {datumBase + ex.Offset}: {ex.Message}");
         }
         catch (AvroFormatException ex)
         {
@@ -132,10 +146,14 @@ public sealed class AlertDecoder : IAlertDecoder
         }
         if (!_records.TryGetValue(mapper, out var rec)) _records[mapper] = rec = new ProjectedRecord(mapper.Spec);
 
-        var reader = new AvroReader(datum);
+        var reader = new AvroReader(datum, Limits.Avro);
         try
         {
             projection.Read(ref reader, rec);
+        }
+        catch (AvroFormatException ex) when (ex.Limit is not null)
+        {
+            return Fail(raw, "too-large", $"at byte {datumBase + ex.Offset} of the {record.FullName} record: {ex.Message}");
         }
         catch (AvroFormatException ex)
         {
@@ -144,6 +162,11 @@ public sealed class AlertDecoder : IAlertDecoder
         }
         if (!reader.AtEnd)
             return Fail(raw, "trailing-bytes", $"the {record.FullName} record ends at byte {datumBase + reader.Position} but the datum has {datum.Length - reader.Position} more bytes: wrong writer schema for this data (check the schema id / header)");
+
+        int historyRows = 0;
+        foreach (var t in rec.Tables) historyRows += t.Rows;
+        if (historyRows > Limits.MaxHistoryRows)
+            return Fail(raw, "too-large", $"the {record.FullName} record has {historyRows} light-curve history rows, more than MaxHistoryRows {Limits.MaxHistoryRows}: refused");
 
         var failure = mapper.Map(rec, datum, projection, lc, Counters, out var identity);
         if (failure is { } f) return Fail(raw, f.Reason, f.Detail);

@@ -123,16 +123,18 @@ public static class AlertFiles
     private static List<(int Start, int Length)> CutRecords(ReadOnlySpan<byte> block, AvroSchema schema, long count, out int badFrom)
     {
         var cuts = new List<(int, int)>((int)Math.Min(count, 4096));
-        var r = new AvroReader(block);
         badFrom = -1;
+        int at = 0;
         for (long i = 0; i < count; i++)
         {
-            int s = r.Position;
+            // A reader per record: the item bound (AvroLimits.MaxItems) is per datum, not per block.
+            var r = new AvroReader(block, at);
             try { r.SkipValue(schema); }
-            catch (AvroFormatException) { badFrom = s; return cuts; }
-            cuts.Add((s, r.Position - s));
+            catch (AvroFormatException) { badFrom = at; return cuts; }
+            cuts.Add((at, r.Position - at));
+            at = r.Position;
         }
-        if (!r.AtEnd) badFrom = r.Position;
+        if (at < block.Length) badFrom = at;
         return cuts;
     }
 

@@ -13,6 +13,7 @@ public sealed class AlertsConfiguration
 {
     public KafkaKeys Kafka { get; init; } = new();
     public PipelineKeys Pipeline { get; init; } = new();
+    public IngestKeys Ingest { get; init; } = new();
     public ArchiveKeys Archive { get; init; } = new();
     public LabelsKeys Labels { get; init; } = new();
     public DeadLetterKeys DeadLetter { get; init; } = new();
@@ -41,6 +42,18 @@ public sealed class AlertsConfiguration
         public int FlushIntervalMs { get; init; }
         public int ClassifyWorkers { get; init; }
         public int SinkQueueBatches { get; init; }
+    }
+
+    /// <summary>Bounds on hostile input (<see cref="Alerts.Ingest.IngestLimits"/>).</summary>
+    public sealed class IngestKeys
+    {
+        public int MaxAlertBytes { get; init; }
+        public int MaxHistoryRows { get; init; }
+        public int MaxValueBytes { get; init; }
+        public int MaxItems { get; init; }
+        public int MaxSchemaJsonBytes { get; init; }
+        public int MaxSchemaDepth { get; init; }
+        public int MaxInflatedBytes { get; init; }
     }
 
     public sealed class ArchiveKeys

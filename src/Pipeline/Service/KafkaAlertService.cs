@@ -151,7 +151,7 @@ public sealed class KafkaAlertService
         if (_s.CheckTopics) VerifyTopicsExist(outputTopics);
 
         var schemas = _s.SchemasPath ?? IngestOptions.ResolveSchemas(null);
-        var registry = new AvroSchemaRegistry(schemas);
+        var registry = new AvroSchemaRegistry(schemas) { Limits = _s.Limits.Avro };
         var parquet = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _s.ArchiveRoot, WriterId = _s.WriterId });
         if (parquet.TemporariesCleaned > 0)
             _log.LogWarning("Removed {Count} unfinished Parquet temporaries of writer {WriterId} left by a previous crash (their alerts were not committed and will be re-consumed)", parquet.TemporariesCleaned, _s.WriterId);
@@ -186,7 +186,7 @@ public sealed class KafkaAlertService
             else _log.LogWarning("Kafka consumer error {Code}: {Reason}", e.Code, e.Reason);
         };
 
-        _pipeline = new AlertPipeline(() => new AlertDecoder(registry), _classifier, [parquet, labels], deadLetters, new PipelineOptions
+        _pipeline = new AlertPipeline(() => new AlertDecoder(registry, _s.Limits), _classifier, [parquet, labels], deadLetters, new PipelineOptions
         {
             DecodeWorkers = _s.DecodeWorkers,
             BatchSize = _s.BatchSize,

@@ -1,3 +1,5 @@
+using Alerts.Avro;
+using Alerts.Ingest;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 
@@ -29,6 +31,9 @@ public sealed record ServiceSettings
     public int ClassifyWorkers { get; init; } = Math.Max(1, Environment.ProcessorCount);
     /// <summary>Classified batches that may queue for the sink writer while it writes or flushes (0: classify loops write the sinks themselves).</summary>
     public int SinkQueueBatches { get; init; } = 8;
+
+    /// <summary>Bounds on hostile input (Alerts:Ingest:*); over a bound is a <c>too-large</c> (or <c>bad-schema</c>) dead letter.</summary>
+    public IngestLimits Limits { get; init; } = IngestLimits.Default;
 
     public required string ArchiveRoot { get; init; }
     public required string WriterId { get; init; }
@@ -134,6 +139,7 @@ public sealed record ServiceSettings
             FlushIntervalMs = Int(c, "Pipeline:FlushIntervalMs", 1000, 10, 600_000),
             ClassifyWorkers = Int(c, "Pipeline:ClassifyWorkers", Math.Max(1, Environment.ProcessorCount), 1, 256),
             SinkQueueBatches = Int(c, "Pipeline:SinkQueueBatches", 8, 0, 4096),
+            Limits = ReadLimits(c),
             ArchiveRoot = Path.GetFullPath(archiveRoot),
             WriterId = writerId,
             LabelsTopic = NullIfEmpty(c["Labels:Topic"]),
@@ -169,6 +175,24 @@ public sealed record ServiceSettings
         foreach (var child in section.GetChildren())
             if (child.Value is { } v) d[child.Key] = v;
         return d;
+    }
+
+    private static IngestLimits ReadLimits(IConfiguration c)
+    {
+        var d = IngestLimits.Default;
+        return new IngestLimits
+        {
+            MaxAlertBytes = Int(c, "Ingest:MaxAlertBytes", d.MaxAlertBytes, 1024, int.MaxValue),
+            MaxHistoryRows = Int(c, "Ingest:MaxHistoryRows", d.MaxHistoryRows, 1, int.MaxValue),
+            Avro = new AvroLimits
+            {
+                MaxValueBytes = Int(c, "Ingest:MaxValueBytes", d.Avro.MaxValueBytes, 1024, int.MaxValue),
+                MaxItems = Int(c, "Ingest:MaxItems", (int)d.Avro.MaxItems, 1, int.MaxValue),
+                MaxSchemaJsonBytes = Int(c, "Ingest:MaxSchemaJsonBytes", d.Avro.MaxSchemaJsonBytes, 1024, int.MaxValue),
+                MaxSchemaDepth = Int(c, "Ingest:MaxSchemaDepth", d.Avro.MaxSchemaDepth, 8, 1024),
+                MaxInflatedBytes = Int(c, "Ingest:MaxInflatedBytes", d.Avro.MaxInflatedBytes, 1024, int.MaxValue),
+            },
+        };
     }
 
     private static int Int(IConfiguration c, string key, int fallback, int min, int max)

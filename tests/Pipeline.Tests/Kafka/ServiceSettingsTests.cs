@@ -31,6 +31,21 @@ public sealed class ServiceSettingsTests
     }
 
     [Fact]
+    public void Ingest_limits_default_to_IngestLimits_Default_and_each_key_sets_one()
+    {
+        var d = ServiceSettings.FromConfiguration(Config()).Limits;
+        Assert.Equal(Alerts.Ingest.IngestLimits.Default, d);
+        Assert.Equal(16 << 20, d.MaxAlertBytes);
+        var s = ServiceSettings.FromConfiguration(Config(("Alerts:Ingest:MaxAlertBytes", "2048"), ("Alerts:Ingest:MaxHistoryRows", "50"),
+            ("Alerts:Ingest:MaxValueBytes", "4096"), ("Alerts:Ingest:MaxItems", "77"), ("Alerts:Ingest:MaxSchemaJsonBytes", "9999"),
+            ("Alerts:Ingest:MaxSchemaDepth", "20"), ("Alerts:Ingest:MaxInflatedBytes", "123456"))).Limits;
+        Assert.Equal((2048, 50, 4096, 77L, 9999, 20, 123456),
+            (s.MaxAlertBytes, s.MaxHistoryRows, s.Avro.MaxValueBytes, s.Avro.MaxItems, s.Avro.MaxSchemaJsonBytes, s.Avro.MaxSchemaDepth, s.Avro.MaxInflatedBytes));
+        var bad = Assert.Throws<ServiceConfigurationException>(() => ServiceSettings.FromConfiguration(Config(("Alerts:Ingest:MaxAlertByte", "1"))));
+        Assert.Contains("MaxAlertBytes", bad.Message);
+    }
+
+    [Fact]
     public void Librdkafka_properties_pass_through_and_producers_inherit_the_consumers_connection_and_security()
     {
         var s = ServiceSettings.FromConfiguration(Config(("Alerts:Kafka:Consumer:fetch.wait.max.ms", "50")));
