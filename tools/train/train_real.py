@@ -259,7 +259,9 @@ def main() -> None:
         add_metadata(a.out + ".onnx", preset, channels, f"md5-first-hex:{TRAINING_HEX}", extra=extra)
         write_fixture(model, channels, torch.randn(4, X.shape[1], len(channels), generator=torch.Generator().manual_seed(a.seed)),
                       a.out + ".fixture.json")
-    report.update(hyper_parameters=dict(hp, **T2(X.shape[2], steps=X.shape[1], n_heads=a.heads, ff_dim=a.ff_dim, n_blocks=a.blocks).config),
+    cfg = T2(X.shape[2], steps=X.shape[1], n_heads=a.heads, ff_dim=a.ff_dim, n_blocks=a.blocks).config
+    cfg["grid_steps"] = cfg.pop("steps")   # the grid length, not the optimizer's --steps
+    report.update(hyper_parameters=dict(hp, optimizer_steps=a.steps, **cfg),
                   channels=channels, preset=preset, real_rows=int(n_real), simulated_rows=int(len(y) - n_real),
                   real_objects=int(n_objects), seconds=round(time.time() - t_start, 1))
     with open((a.out if not a.no_final else os.path.join(a.work, "cv")) + ".metrics.json", "w") as f:
