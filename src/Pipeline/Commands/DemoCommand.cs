@@ -49,7 +49,7 @@ public static class DemoCommand
                 ["Logging:Format"] = "text",
                 ["Logging:Level"] = parse.GetValue(verbose) ? "Information" : "Warning",
             });
-            var registry = Metrics.NewCustomRegistry();
+            var registry = PipelineMetrics.NewRegistryWithProcessMetrics();
             var metrics = new PipelineMetrics(registry);
             var classifier = KafkaAlertService.LoadClassifier(settings);
             using var disposeModels = classifier as IDisposable;

@@ -199,6 +199,8 @@ public sealed class KafkaAlertService
         });
         var pipeline = _pipeline;
         _metrics.Observe(pipeline, "kafka");
+        _metrics.Observe(parquet);
+        _metrics.Observe(labels);
         _metrics.ModelInfo.WithLabels(_classifier.ModelId, "t2").Set(1);
         pipeline.PositionsDurable += OnDurable;
         pipeline.FlushFailed += ex =>

@@ -75,6 +75,9 @@ public sealed class KafkaLabelSink : IClassificationSink
     public long Failed => Interlocked.Read(ref _failed);
     public long InFlight => Interlocked.Read(ref _inFlight);
 
+    /// <summary>Raised on librdkafka's delivery thread for each label the brokers acknowledged, with its topic.</summary>
+    public event Action<string>? LabelDelivered;
+
     public ValueTask WriteAsync(IReadOnlyList<Classification> batch, CancellationToken cancellationToken = default)
     {
         for (int i = 0; i < batch.Count; i++)
@@ -139,7 +142,11 @@ public sealed class KafkaLabelSink : IClassificationSink
             Interlocked.Increment(ref _failed);
             if (_errors.Count < 100) _errors.Enqueue($"{r.Topic}: {r.Error.Code} {r.Error.Reason}");
         }
-        else Interlocked.Increment(ref _delivered);
+        else
+        {
+            Interlocked.Increment(ref _delivered);
+            LabelDelivered?.Invoke(r.Topic);
+        }
         Interlocked.Decrement(ref _inFlight);
     }
 

@@ -73,6 +73,9 @@ public sealed class ParquetArchiveSink : IClassificationSink
     public long DuplicatesDropped { get; private set; }
     public long FilesCommitted { get; private set; }
     public IReadOnlyList<string> CommittedFiles => _committed;
+
+    /// <summary>Raised after a file was renamed into place (durable and visible), with its path and row count.</summary>
+    public event Action<string, long>? FileCommitted;
     private readonly List<string> _committed = new();
 
     public async ValueTask WriteAsync(IReadOnlyList<Classification> batch, CancellationToken cancellationToken = default)
@@ -161,6 +164,7 @@ public sealed class ParquetArchiveSink : IClassificationSink
         AtomicFile.Commit(pf.Stream, pf.TempPath, pf.FinalPath);
         FilesCommitted++;
         _committed.Add(pf.FinalPath);
+        FileCommitted?.Invoke(pf.FinalPath, pf.RowsInFile);
     }
 
     private sealed class PartitionFile(string finalPath, string tempPath, FileStream stream, ParquetWriter writer, ArchiveRowBuffer buffer)
