@@ -82,6 +82,8 @@ public sealed class AlertsConfiguration
     {
         public string? Format { get; init; }
         public string? Level { get; init; }
+        public int ProgressIntervalSeconds { get; init; }
+        public int RepeatWindowSeconds { get; init; }
     }
 }
 

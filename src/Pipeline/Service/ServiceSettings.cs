@@ -57,6 +57,10 @@ public sealed record ServiceSettings
     /// <summary>json (Serilog compact JSON, the default) or text.</summary>
     public string LogFormat { get; init; } = "json";
     public string LogLevel { get; init; } = "Information";
+    /// <summary>How often a running service logs a progress line (alerts in, classified, dead-lettered, committed, lag); zero: never.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Repeats of one event (template and property values) within this window are counted, not written; zero: all written.</summary>
+    public TimeSpan LogRepeatWindow { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Reads and validates the Alerts section.</summary>
     public static ServiceSettings FromConfiguration(IConfiguration root)
@@ -149,6 +153,8 @@ public sealed record ServiceSettings
             CheckTopics = Bool(c, "Kafka:CheckTopics", true),
             LogFormat = (c["Logging:Format"] ?? "json").ToLowerInvariant(),
             LogLevel = c["Logging:Level"] ?? "Information",
+            ProgressInterval = TimeSpan.FromSeconds(Int(c, "Logging:ProgressIntervalSeconds", 60, 0, 86_400)),
+            LogRepeatWindow = TimeSpan.FromSeconds(Int(c, "Logging:RepeatWindowSeconds", 30, 0, 86_400)),
         };
         if (s.LogFormat is not ("json" or "text"))
             throw new ServiceConfigurationException($"Alerts:Logging:Format={s.LogFormat}: use json (compact JSON for log shippers) or text (for people).");

@@ -14,6 +14,10 @@ public sealed record KafkaLabelSinkOptions
     public int SchemaId { get; init; }
     /// <summary>How long <see cref="KafkaLabelSink.FlushAsync"/> waits for acknowledgements before failing.</summary>
     public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Where librdkafka's log lines go (the service's logger); null drops them. Never librdkafka's own stderr printer.</summary>
+    public Action<LogMessage>? Log { get; init; }
+    /// <summary>librdkafka's error events (with a handler librdkafka does not also log them as ERROR lines); null drops them.</summary>
+    public Action<Error>? Errors { get; init; }
 }
 
 /// <summary>Deliveries failed: the sink is faulted; do not commit offsets, restart from the last committed ones.</summary>
@@ -45,7 +49,8 @@ public sealed class KafkaLabelSink : IClassificationSink
         _o = options;
         _encoder = new LabelAvroEncoder(options.Encoding, options.SchemaId);
         _producer = new ProducerBuilder<byte[], byte[]>(ProducerConfigFor(options.Producer))
-            .SetLogHandler((_, m) => { if (m.Level <= SyslogLevel.Warning) Console.Error.WriteLine($"kafka-labels {m.Level}: {m.Message}"); })
+            .SetLogHandler((_, m) => options.Log?.Invoke(m))
+            .SetErrorHandler((_, e) => options.Errors?.Invoke(e))
             .Build();
         _onDelivery = OnDelivery;
     }
