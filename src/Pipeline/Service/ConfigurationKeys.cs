@@ -47,6 +47,8 @@ public sealed class AlertsConfiguration
     {
         public string? Root { get; init; }
         public string? WriterId { get; init; }
+        public int FileMaxAgeSeconds { get; init; }
+        public int FileMaxMegabytes { get; init; }
     }
 
     public sealed class LabelsKeys

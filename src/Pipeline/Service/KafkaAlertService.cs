@@ -154,7 +154,13 @@ public sealed class KafkaAlertService
 
         var schemas = _s.SchemasPath ?? IngestOptions.ResolveSchemas(null);
         var registry = new AvroSchemaRegistry(schemas);
-        var parquet = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _s.ArchiveRoot, WriterId = _s.WriterId });
+        var parquet = new ParquetArchiveSink(new ParquetArchiveOptions
+        {
+            Root = _s.ArchiveRoot,
+            WriterId = _s.WriterId,
+            FileMaxAge = _s.ArchiveFileMaxAge > TimeSpan.Zero ? _s.ArchiveFileMaxAge : null,
+            FileMaxBytes = _s.ArchiveFileMaxBytes,
+        });
         if (parquet.TemporariesCleaned > 0)
             _log.LogWarning("Removed {Count} unfinished Parquet temporaries of writer {WriterId} left by a previous crash (their alerts were not committed and will be re-consumed)", parquet.TemporariesCleaned, _s.WriterId);
 

@@ -32,6 +32,10 @@ public sealed record ServiceSettings
 
     public required string ArchiveRoot { get; init; }
     public required string WriterId { get; init; }
+    /// <summary>Open Parquet files are closed (made durable, offsets committed) once the oldest is this old; zero: on every flush.</summary>
+    public TimeSpan ArchiveFileMaxAge { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>A Parquet file is closed once it reaches this many bytes.</summary>
+    public long ArchiveFileMaxBytes { get; init; } = 64L << 20;
 
     /// <summary>Label topic that receives every label ("all"), or null for none.</summary>
     public string? LabelsTopic { get; init; }
@@ -140,6 +144,8 @@ public sealed record ServiceSettings
             SinkQueueBatches = Int(c, "Pipeline:SinkQueueBatches", 8, 0, 4096),
             ArchiveRoot = Path.GetFullPath(archiveRoot),
             WriterId = writerId,
+            ArchiveFileMaxAge = TimeSpan.FromSeconds(Int(c, "Archive:FileMaxAgeSeconds", 60, 0, 3600)),
+            ArchiveFileMaxBytes = (long)Int(c, "Archive:FileMaxMegabytes", 64, 1, 4096) << 20,
             LabelsTopic = NullIfEmpty(c["Labels:Topic"]),
             LabelRoutes = routes,
             DeadLetterTopic = NullIfEmpty(c["DeadLetter:Topic"]),

@@ -65,6 +65,7 @@ public sealed class ServiceHarness : IDisposable
             ["Alerts:Labels:Topic"] = LabelTopic,
             ["Alerts:DeadLetter:Topic"] = DeadLetterTopic,
             ["Alerts:Pipeline:FlushIntervalMs"] = "200",
+            ["Alerts:Archive:FileMaxAgeSeconds"] = "1", // files kept open across flushes, closed within seconds
             ["Alerts:Pipeline:BatchSize"] = "32",
             ["Alerts:Pipeline:DecodeWorkers"] = "2",
             ["Alerts:Pipeline:ClassifyWorkers"] = "2",
@@ -142,6 +143,7 @@ public sealed class ServiceHarness : IDisposable
             ["Alerts:Labels:Topic"] = LabelTopic,
             ["Alerts:DeadLetter:Topic"] = DeadLetterTopic,
             ["Alerts:Pipeline:FlushIntervalMs"] = "300",
+            ["Alerts:Archive:FileMaxAgeSeconds"] = "1",
             ["Alerts:Pipeline:BatchSize"] = "32",
             ["Alerts:Pipeline:DecodeWorkers"] = "2",
             ["Alerts:Pipeline:ChannelCapacity"] = "64",
