@@ -59,6 +59,21 @@ public interface IClassificationSink : IAsyncDisposable
     ValueTask FlushAsync(CancellationToken cancellationToken = default);
 }
 
+/// <summary>
+/// A sink that may keep written rows in open files across the pipeline's periodic flushes, to write fewer, larger files.
+/// The pipeline calls <see cref="FlushDueAsync"/> on its periodic tick and reports positions durable only when
+/// <see cref="HoldsUndurableRows"/> is false afterwards; <see cref="IClassificationSink.FlushAsync"/> (rebalance,
+/// shutdown) still makes everything durable.
+/// </summary>
+public interface IDeferringSink : IClassificationSink
+{
+    /// <summary>Makes durable what the sink's policy says is due (all of it, or nothing).</summary>
+    ValueTask FlushDueAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>True while some written rows are not yet durable.</summary>
+    bool HoldsUndurableRows { get; }
+}
+
 /// <summary>Keeps dead letters (folder, topic). Like any sink, durable after <see cref="FlushAsync"/>.</summary>
 public interface IDeadLetterSink : IAsyncDisposable
 {

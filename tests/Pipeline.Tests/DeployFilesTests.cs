@@ -16,10 +16,10 @@ public sealed class DeployFilesTests
 {
     private static readonly string Deploy = RepoPaths.Of("deploy");
 
-    /// <summary>Metric families the service exports: ours (registered here) plus prometheus-net's process/.NET ones.</summary>
+    /// <summary>Metric families the service exports, from a scrape of the registry a command uses: ours plus prometheus-net's process/.NET ones.</summary>
     private static HashSet<string> ExportedMetricNames()
     {
-        var registry = Metrics.NewCustomRegistry();
+        var registry = PipelineMetrics.NewRegistryWithProcessMetrics();
         _ = new PipelineMetrics(registry);
         using var stream = new MemoryStream();
         registry.CollectAndExportAsTextAsync(stream).GetAwaiter().GetResult();
@@ -29,8 +29,7 @@ public sealed class DeployFilesTests
                 ? new[] { m.Groups[1].Value + "_bucket", m.Groups[1].Value + "_sum", m.Groups[1].Value + "_count" }
                 : new[] { m.Groups[1].Value })
             .ToHashSet();
-        // Exported by prometheus-net's default registry (DotNetStats / process metrics) and by Prometheus itself.
-        names.UnionWith(["process_cpu_seconds_total", "dotnet_collection_count_total", "process_working_set_bytes", "up"]);
+        names.Add("up"); // Prometheus's own, per scrape target
         return names;
     }
 
@@ -55,12 +54,28 @@ public sealed class DeployFilesTests
             .Select(m => m.Groups[1].Value + Regex.Replace(m.Groups[2].Value, @"\s", ""));
     }
 
-    /// <summary>Every PromQL expression of the dashboard, with its panel title.</summary>
-    internal static IEnumerable<(string Panel, string Expr)> DashboardQueries()
+    private static JsonDocument Dashboard() => JsonDocument.Parse(File.ReadAllText(Path.Combine(Deploy, "grafana", "alerts-dashboard.json")));
+
+    /// <summary>Every panel of the dashboard, rows included, and the panels nested in (collapsed) rows.</summary>
+    internal static IEnumerable<JsonElement> AllPanels(JsonElement container) =>
+        container.TryGetProperty("panels", out var panels)
+            ? panels.EnumerateArray().SelectMany(p => new[] { p }.Concat(AllPanels(p)))
+            : [];
+
+    /// <summary>The panels that query (not rows).</summary>
+    private static List<JsonElement> QueryPanels(JsonElement root) => AllPanels(root).Where(p => p.GetProperty("type").GetString() != "row").ToList();
+
+    /// <summary>
+    /// Every PromQL expression of the dashboard (nested panels included), with its panel title. With
+    /// <paramref name="resolve"/>, the dashboard variables are replaced by the values of the live tests' Prometheus
+    /// (job "alerts", every instance), so the expression runs as Grafana would send it.
+    /// </summary>
+    internal static IEnumerable<(string Panel, string Expr)> DashboardQueries(bool resolve = true)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Deploy, "grafana", "alerts-dashboard.json")));
-        return doc.RootElement.GetProperty("panels").EnumerateArray()
+        using var doc = Dashboard();
+        return QueryPanels(doc.RootElement)
             .SelectMany(p => p.GetProperty("targets").EnumerateArray().Select(t => (p.GetProperty("title").GetString()!, t.GetProperty("expr").GetString()!)))
+            .Select(q => (q.Item1, resolve ? q.Item2.Replace("$job", "alerts").Replace("$instance", ".+") : q.Item2))
             .ToList();
     }
 
@@ -86,9 +101,9 @@ public sealed class DeployFilesTests
     public void Every_dashboard_panel_has_a_prometheus_query_on_an_exported_metric()
     {
         var exported = ExportedMetricNames();
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Deploy, "grafana", "alerts-dashboard.json")));
-        var panels = doc.RootElement.GetProperty("panels").EnumerateArray().ToList();
-        Assert.True(panels.Count >= 10, $"dashboard has {panels.Count} panels");
+        using var doc = Dashboard();
+        var panels = QueryPanels(doc.RootElement);
+        Assert.True(panels.Count >= 16, $"dashboard has {panels.Count} panels");
         foreach (var panel in panels)
         {
             var title = panel.GetProperty("title").GetString();
@@ -97,6 +112,50 @@ public sealed class DeployFilesTests
             foreach (var metric in exprs.SelectMany(MetricsIn))
                 Assert.True(exported.Contains(metric), $"panel '{title}' queries {metric}, which the service does not export");
         }
+    }
+
+    [Fact]
+    public void Every_panel_and_target_uses_the_datasource_variable_and_every_selector_the_job_and_instance_variables()
+    {
+        using var doc = Dashboard();
+        var root = doc.RootElement;
+        var inputs = root.GetProperty("__inputs").EnumerateArray().ToList();
+        Assert.Contains(inputs, i => i.GetProperty("name").GetString() == "DS_PROMETHEUS" && i.GetProperty("type").GetString() == "datasource" && i.GetProperty("pluginId").GetString() == "prometheus");
+        var variables = root.GetProperty("templating").GetProperty("list").EnumerateArray().ToDictionary(v => v.GetProperty("name").GetString()!);
+        Assert.Equal("datasource", variables["datasource"].GetProperty("type").GetString());
+        Assert.Equal("prometheus", variables["datasource"].GetProperty("query").GetString());
+        foreach (var (name, query) in new[] { ("job", "label_values(alerts_ready, job)"), ("instance", "label_values(alerts_ready{job=~\"$job\"}, instance)") })
+        {
+            Assert.Equal("query", variables[name].GetProperty("type").GetString());
+            Assert.Equal(query, variables[name].GetProperty("query").GetProperty("query").GetString());
+            Assert.Equal("${datasource}", variables[name].GetProperty("datasource").GetProperty("uid").GetString());
+        }
+
+        var all = AllPanels(root).ToList();
+        var nested = all.Where(p => p.GetProperty("type").GetString() == "row").SelectMany(r => r.GetProperty("panels").EnumerateArray()).ToList();
+        Assert.True(nested.Count >= 2, $"{nested.Count} panels inside rows");
+        var problems = new List<string>();
+        int targets = 0;
+        foreach (var panel in QueryPanels(root))
+        {
+            var title = panel.GetProperty("title").GetString();
+            if (panel.GetProperty("datasource").GetProperty("uid").GetString() != "${datasource}") problems.Add($"panel '{title}': datasource {panel.GetProperty("datasource")}");
+            foreach (var t in panel.GetProperty("targets").EnumerateArray())
+            {
+                targets++;
+                var expr = t.GetProperty("expr").GetString()!;
+                if (t.GetProperty("datasource").GetProperty("uid").GetString() != "${datasource}") problems.Add($"panel '{title}' {t.GetProperty("refId")}: datasource {t.GetProperty("datasource")}");
+                var selectors = SelectorsIn(expr).ToList();
+                if (selectors.Count == 0) problems.Add($"panel '{title}': '{expr}' selects no metric (so no $job)");
+                foreach (var s in selectors)
+                    if (!s.Contains("job=~\"$job\"") || !s.Contains("instance=~\"$instance\"")) problems.Add($"panel '{title}': {s} does not select job=~\"$job\", instance=~\"$instance\"");
+            }
+        }
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+        Assert.True(targets >= 20, $"{targets} targets");
+        var text = File.ReadAllText(Path.Combine(Deploy, "grafana", "alerts-dashboard.json"));
+        Assert.DoesNotContain("\"uid\": \"prometheus\"", text);
+        Assert.DoesNotContain("job=\\\"alerts\\\"", text);
     }
 
     [Fact]

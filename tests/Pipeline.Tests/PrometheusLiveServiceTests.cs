@@ -70,9 +70,7 @@ public sealed class PrometheusLiveServiceTests(ITestOutputHelper output)
             var empty = new List<string>();
             foreach (var (panel, expr) in DeployFilesTests.DashboardQueries())
             {
-                var names = DeployFilesTests.SelectorsIn(expr).Select(x => Regex.Match(x, @"^[a-zA-Z_:][a-zA-Z0-9_:]*").Value);
-                bool kafkaOnly = DeployFilesTests.SelectorsIn(expr).Any(x => PrometheusLiveTests.KafkaOnlySelectors.Contains(x))
-                                 || names.Any(n => PrometheusLiveTests.KafkaOnlyMetrics.Contains(n));
+                bool kafkaOnly = DeployFilesTests.SelectorsIn(expr).Any(PrometheusLiveTests.IsKafkaOnly);
                 if (!kafkaOnly) continue;
                 var r = await prometheus.QueryAsync(expr, at);
                 if (r.Count == 0) r = await prometheus.QueryAsync(expr, lagAt);

@@ -136,6 +136,71 @@ public sealed class ParquetArchiveSinkTests : IDisposable
         Assert.Equal(20, reader.RowGroup(0).MetaData.NumRows);
     }
 
+    private string[] Committed() => Directory.GetFiles(_root, "*.parquet", SearchOption.AllDirectories);
+
+    [Fact]
+    public async Task Periodic_flushes_keep_files_open_until_the_oldest_reaches_the_file_age_then_close_them_all_into_one_file_each()
+    {
+        var clock = new ManualClock(TestClassifications.T0);
+        await using var sink = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _root, Clock = clock, FileMaxAge = TimeSpan.FromSeconds(60) });
+        Assert.False(sink.HoldsUndurableRows);
+        for (int tick = 0; tick < 59; tick++)
+        {
+            await sink.WriteAsync(TestClassifications.Range(1 + tick * 10, 10));
+            await sink.FlushDueAsync();
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        // 59 periodic flushes, 590 rows: still one open file, nothing renamed into place, nothing durable.
+        Assert.Empty(Committed());
+        Assert.True(sink.HoldsUndurableRows);
+        Assert.Equal(1, sink.OpenFiles);
+        clock.Advance(TimeSpan.FromSeconds(1)); // the file is 60 s old
+        await sink.FlushDueAsync();
+        Assert.False(sink.HoldsUndurableRows);
+        Assert.Equal(1, sink.FilesCommitted);
+        using (var reader = new ParquetFileReader(Committed().Single()))
+            Assert.Equal(590, reader.FileMetaData.NumRows);
+        // The next rows open a new file, whose age starts now.
+        await sink.WriteAsync(TestClassifications.Range(10_001, 5));
+        clock.Advance(TimeSpan.FromSeconds(30));
+        await sink.FlushDueAsync();
+        Assert.Equal(1, sink.FilesCommitted);
+        Assert.True(sink.HoldsUndurableRows);
+    }
+
+    [Fact]
+    public async Task A_full_flush_closes_young_files_at_once_and_without_a_file_age_every_periodic_flush_does()
+    {
+        var clock = new ManualClock(TestClassifications.T0);
+        await using (var sink = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _root, Clock = clock, WriterId = "a", FileMaxAge = TimeSpan.FromSeconds(60) }))
+        {
+            await sink.WriteAsync(TestClassifications.Range(1, 10));
+            await sink.FlushAsync(); // rebalance or shutdown: everything durable now
+            Assert.False(sink.HoldsUndurableRows);
+            Assert.Single(Committed());
+        }
+        await using (var sink = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _root, Clock = clock, WriterId = "b" }))
+        {
+            await sink.WriteAsync(TestClassifications.Range(100, 10));
+            await sink.FlushDueAsync();
+            Assert.False(sink.HoldsUndurableRows);
+            Assert.Equal(2, Committed().Length);
+        }
+    }
+
+    [Fact]
+    public async Task A_file_is_closed_once_its_row_groups_reach_the_size_limit()
+    {
+        var clock = new ManualClock(TestClassifications.T0);
+        await using var sink = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _root, Clock = clock, RowGroupRows = 100, FileMaxAge = TimeSpan.FromHours(1), FileMaxBytes = 1 });
+        await sink.WriteAsync(TestClassifications.Range(1, 250)); // a row group at rows 100 and 200: each closes its file
+        Assert.Equal(2, sink.FilesCommitted);
+        Assert.True(sink.HoldsUndurableRows); // the last 50 rows are in a third, open file
+        await sink.FlushAsync();
+        Assert.Equal(3, Committed().Length);
+        Assert.Equal(250, sink.RowsWritten);
+    }
+
     [Fact]
     public async Task Redelivered_alerts_are_not_duplicated_within_a_run_nor_after_a_restart()
     {

@@ -141,6 +141,7 @@ public static class BenchCommand
             ["Pipeline:SinkQueueBatches"] = config.SinkQueueBatches.ToString(),
             ["Pipeline:BatchSize"] = batchSize.ToString(),
             ["Pipeline:FlushIntervalMs"] = flushMs.ToString(),
+            ["Archive:FileMaxAgeSeconds"] = "0", // files closed (and offsets committed) on every --flush-ms flush
         });
         var classifier = KafkaAlertService.LoadClassifier(settings);
         using var disposeModels = classifier as IDisposable;

@@ -46,10 +46,11 @@ public static class DemoCommand
                 ["Labels:Routes:0:Topic"] = "alerts.labels.snia",
                 ["Labels:Routes:0:Rule"] = "SNIa >= 0.5",
                 ["Pipeline:FlushIntervalMs"] = "500",
+                ["Archive:FileMaxAgeSeconds"] = "2", // a short run: files of 2 s rather than the service's 60 s, so offsets (and lag) show while it runs
                 ["Logging:Format"] = "text",
                 ["Logging:Level"] = parse.GetValue(verbose) ? "Information" : "Warning",
             });
-            var registry = Metrics.NewCustomRegistry();
+            var registry = PipelineMetrics.NewRegistryWithProcessMetrics();
             var metrics = new PipelineMetrics(registry);
             var classifier = KafkaAlertService.LoadClassifier(settings);
             using var disposeModels = classifier as IDisposable;

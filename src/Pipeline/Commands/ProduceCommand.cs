@@ -55,7 +55,7 @@ public static class ProduceCommand
             }
             var t = parse.GetValue(topic)!;
             int parts = parse.GetValue(partitions);
-            bool created = parts > 0 && await AlertProducer.EnsureTopicAsync(props["bootstrap.servers"], t, parts, props);
+            bool created = parts > 0 && await AlertProducer.EnsureTopicAsync(props["bootstrap.servers"], t, parts, props, Console.Error.WriteLine);
 
             using var producer = new AlertProducer(props);
             var clock = Stopwatch.StartNew();

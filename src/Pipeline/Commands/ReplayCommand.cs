@@ -121,6 +121,7 @@ public static class ReplayCommand
                 }
                 metrics = new PipelineMetrics();
                 metrics.Observe(pipeline, description);
+                metrics.Observe(parquet);
                 ReplayMetricsEndpoint.PublishModels(metrics, classifier.Models.Values.OfType<OnnxT2Classifier>().Distinct()
                     .Select(m => (m.ModelId, Path.GetFileName(m.ModelPath))));
                 metrics.Up.Set(1);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Alerts.Pipeline.Observability;
 using Alerts.Pipeline.Service;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -76,16 +77,19 @@ public static class RunCommand
         return worker.ExitCode;
     }
 
-    /// <summary>Serilog to stdout: compact JSON (one event per line, for log shippers) or text for people.</summary>
+    /// <summary>Serilog to stdout: compact JSON (one event per line, for log shippers) or text for people; repeats of an
+    /// event within Alerts:Logging:RepeatWindowSeconds are counted by <see cref="RepeatSuppressingSink"/>, not written.</summary>
     public static Serilog.ILogger CreateLogger(ServiceSettings settings)
     {
         var level = Enum.TryParse<LogEventLevel>(settings.LogLevel, ignoreCase: true, out var l) ? l : LogEventLevel.Information;
         var lc = new LoggerConfiguration().MinimumLevel.Is(level)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
             .Enrich.FromLogContext();
-        lc = settings.LogFormat == "text"
-            ? lc.WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} {Message:lj}{NewLine}{Exception}")
-            : lc.WriteTo.Console(new CompactJsonFormatter());
+        lc = lc.WriteTo.RepeatSuppressed(settings.LogRepeatWindow, wt =>
+        {
+            if (settings.LogFormat == "text") wt.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} {Message:lj}{NewLine}{Exception}");
+            else wt.Console(new CompactJsonFormatter());
+        });
         return lc.CreateLogger();
     }
 }

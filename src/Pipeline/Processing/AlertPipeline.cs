@@ -360,7 +360,7 @@ public sealed class AlertPipeline
                 await Task.Delay(_options.FlushInterval, ct).ConfigureAwait(false);
                 try
                 {
-                    await FlushAllAsync(CancellationToken.None).ConfigureAwait(false);
+                    await FlushAllAsync(CancellationToken.None, everything: false).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -376,8 +376,12 @@ public sealed class AlertPipeline
 
     private readonly SemaphoreSlim _flushGate = new(1, 1);
 
-    /// <summary>Flushes every sink, then reports the positions written before the flush started as durable.</summary>
-    public async Task FlushAllAsync(CancellationToken ct)
+    /// <summary>
+    /// Flushes every sink, then reports the positions written before the flush started as durable. Without
+    /// <paramref name="everything"/> (the periodic tick) an <see cref="IDeferringSink"/> flushes only what is due; while
+    /// it still holds rows that are not durable, the positions stay pending for a later flush.
+    /// </summary>
+    public async Task FlushAllAsync(CancellationToken ct, bool everything = true)
     {
         await _flushGate.WaitAsync(ct).ConfigureAwait(false);
         try
@@ -393,7 +397,7 @@ public sealed class AlertPipeline
                 for (int i = 0; i < _sinks.Count; i++)
                 {
                     var clock = StageClock.Start();
-                    var flush = _sinks[i].FlushAsync(ct);
+                    var flush = !everything && _sinks[i] is IDeferringSink deferring ? deferring.FlushDueAsync(ct) : _sinks[i].FlushAsync(ct);
                     bool synchronous = flush.IsCompleted;
                     await flush.ConfigureAwait(false);
                     Stats.AddStage("flush." + SinkLabel(i), written.Length, clock, synchronous);
@@ -412,6 +416,12 @@ public sealed class AlertPipeline
                 // Not durable: keep the positions pending so they are reported by a later successful flush.
                 lock (_pendingLock) _pendingDurable.InsertRange(0, written);
                 throw;
+            }
+            if (_sinks.Any(s => s is IDeferringSink { HoldsUndurableRows: true }))
+            {
+                // Some rows written before the snapshot may still be in an open file: not durable yet.
+                lock (_pendingLock) _pendingDurable.InsertRange(0, written);
+                return;
             }
             if (written.Length > 0)
                 PositionsDurable?.Invoke(written);

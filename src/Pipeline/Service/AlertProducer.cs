@@ -98,7 +98,8 @@ public sealed class AlertProducer : IDisposable
     }
 
     /// <summary>Creates the topic with this many partitions if it does not exist (an existing topic is left as it is).</summary>
-    public static async Task<bool> EnsureTopicAsync(string bootstrap, string topic, int partitions, IReadOnlyDictionary<string, string>? properties = null)
+    /// <param name="warn">Told why the topic could not be created (the caller decides where that goes).</param>
+    public static async Task<bool> EnsureTopicAsync(string bootstrap, string topic, int partitions, IReadOnlyDictionary<string, string>? properties = null, Action<string>? warn = null)
     {
         var cfg = new Dictionary<string, string>(properties ?? new Dictionary<string, string>()) { ["bootstrap.servers"] = bootstrap };
         using var admin = new AdminClientBuilder(new AdminClientConfig(cfg)).Build();
@@ -116,7 +117,7 @@ public sealed class AlertProducer : IDisposable
         {
             // No admin rights, or a cluster without a controller (librdkafka's mock): produce anyway, to an existing
             // or auto-created topic.
-            Console.Error.WriteLine($"warning: could not create topic {topic} with {partitions} partitions ({e.Error.Reason}); producing to it as it is. Pass --partitions 0 to skip this step.");
+            warn?.Invoke($"warning: could not create topic {topic} with {partitions} partitions ({e.Error.Reason}); producing to it as it is. Pass --partitions 0 to skip this step.");
             return false;
         }
     }

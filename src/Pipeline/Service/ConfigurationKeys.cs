@@ -60,6 +60,8 @@ public sealed class AlertsConfiguration
     {
         public string? Root { get; init; }
         public string? WriterId { get; init; }
+        public int FileMaxAgeSeconds { get; init; }
+        public int FileMaxMegabytes { get; init; }
     }
 
     public sealed class LabelsKeys
@@ -95,6 +97,8 @@ public sealed class AlertsConfiguration
     {
         public string? Format { get; init; }
         public string? Level { get; init; }
+        public int ProgressIntervalSeconds { get; init; }
+        public int RepeatWindowSeconds { get; init; }
     }
 }
 

@@ -51,6 +51,8 @@ public sealed class KafkaAlertService
     private readonly ConcurrentDictionary<TopicPartitionKey, long> _lastAdmitted = new();
     private readonly ConcurrentDictionary<TopicPartitionKey, long> _firstAdmitted = new(); // where each partition resumed in this assignment
     private readonly ConcurrentDictionary<TopicPartitionKey, byte> _assigned = new();
+    private readonly ConcurrentDictionary<TopicPartitionKey, long> _lag = new();           // from librdkafka statistics
+    private readonly ConcurrentDictionary<TopicPartitionKey, long> _lastCommitted = new();
     private readonly Lock _commitLock = new();
     private readonly SemaphoreSlim _commitSignal = new(0, int.MaxValue);
     private readonly LatencyReservoir _sourceLatencyMs = new(200_000);
@@ -152,7 +154,13 @@ public sealed class KafkaAlertService
 
         var schemas = _s.SchemasPath ?? IngestOptions.ResolveSchemas(null);
         var registry = new AvroSchemaRegistry(schemas) { Limits = _s.Limits.Avro };
-        var parquet = new ParquetArchiveSink(new ParquetArchiveOptions { Root = _s.ArchiveRoot, WriterId = _s.WriterId });
+        var parquet = new ParquetArchiveSink(new ParquetArchiveOptions
+        {
+            Root = _s.ArchiveRoot,
+            WriterId = _s.WriterId,
+            FileMaxAge = _s.ArchiveFileMaxAge > TimeSpan.Zero ? _s.ArchiveFileMaxAge : null,
+            FileMaxBytes = _s.ArchiveFileMaxBytes,
+        });
         if (parquet.TemporariesCleaned > 0)
             _log.LogWarning("Removed {Count} unfinished Parquet temporaries of writer {WriterId} left by a previous crash (their alerts were not committed and will be re-consumed)", parquet.TemporariesCleaned, _s.WriterId);
 
@@ -163,16 +171,16 @@ public sealed class KafkaAlertService
             try { routes.Add(new LabelRoute(topic, LabelFilter.Parse(rule))); }
             catch (FormatException ex) { throw new ServiceConfigurationException($"Alerts:Labels:Routes ({topic}): {ex.Message}"); }
         }
-        var labels = Configured(() => new KafkaLabelSink(new KafkaLabelSinkOptions { Producer = _s.Producer, Router = new LabelRouter(routes), FlushTimeout = TimeSpan.FromSeconds(30) }), "Producer");
+        var labels = Configured(() => new KafkaLabelSink(new KafkaLabelSinkOptions { Producer = _s.Producer, Router = new LabelRouter(routes), FlushTimeout = TimeSpan.FromSeconds(30), Log = KafkaLog("labels"), Errors = KafkaErrors("labels") }), "Producer");
         IDeadLetterSink deadLetters = _s.DeadLetterTopic is { } dlt
-            ? Configured(() => new KafkaDeadLetterSink(_s.Producer, dlt, TimeSpan.FromSeconds(30)), "Producer")
+            ? Configured(() => new KafkaDeadLetterSink(_s.Producer, dlt, TimeSpan.FromSeconds(30), KafkaLog("dead-letters"), KafkaErrors("dead-letters")), "Producer")
             : new FolderDeadLetterSink(_s.DeadLetterFolder ?? Path.Combine(Path.GetDirectoryName(_s.ArchiveRoot.TrimEnd('/')) ?? ".", "dead-letter"));
 
         var consumerProps = new Dictionary<string, string>(_s.Consumer);
         consumerProps.TryAdd("statistics.interval.ms", "5000"); // consumer lag per partition for alerts_consumer_lag
         consumerProps.TryAdd("auto.offset.reset", "earliest");
         _source = Configured(() => new KafkaAlertSource(new KafkaSourceOptions { Properties = consumerProps, Topics = _s.Topics, BufferCapacity = _s.ChannelCapacity },
-            m => { if (m.Level <= SyslogLevel.Warning) _log.LogWarning("librdkafka {Facility}: {Message}", m.Facility, m.Message); },
+            KafkaLog("consumer"),
             OnStatistics), "Consumer");
         var source = _source;
         source.Admit = Admit;
@@ -183,7 +191,10 @@ public sealed class KafkaAlertService
         {
             if (e.IsFatal) SetFault($"Kafka consumer fatal error {e.Code}: {e.Reason}");
             else if (e.Code == ErrorCode.Local_Authentication) OnAuthenticationFailure(e.Reason);
-            else _log.LogWarning("Kafka consumer error {Code}: {Reason}", e.Code, e.Reason);
+            // A broker connection failure reaches both the log callback (FAIL, logged above) and the error callback with
+            // the same text: log it once.
+            else if (e.Code == ErrorCode.Local_Transport) _log.LogDebug("Kafka consumer error {Code}: {Reason}", e.Code, Mask(e.Reason));
+            else _log.LogWarning("Kafka consumer error {Code}: {Reason}", e.Code, Mask(e.Reason));
         };
 
         _pipeline = new AlertPipeline(() => new AlertDecoder(registry, _s.Limits), _classifier, [parquet, labels], deadLetters, new PipelineOptions
@@ -199,6 +210,8 @@ public sealed class KafkaAlertService
         });
         var pipeline = _pipeline;
         _metrics.Observe(pipeline, "kafka");
+        _metrics.Observe(parquet);
+        _metrics.Observe(labels);
         _metrics.ModelInfo.WithLabels(_classifier.ModelId, "t2").Set(1);
         pipeline.PositionsDurable += OnDurable;
         pipeline.FlushFailed += ex =>
@@ -236,6 +249,7 @@ public sealed class KafkaAlertService
             _s.ArchiveRoot, _s.WriterId, string.Join(",", routes.Select(r => $"{r.Topic}({r.Filter})")), _s.DeadLetterTopic ?? (deadLetters as FolderDeadLetterSink)?.Root);
 
         var exit = ServiceExit.Clean;
+        var progress = _s.ProgressInterval > TimeSpan.Zero ? ProgressLoopAsync(_s.ProgressInterval, consumeCts.Token) : Task.CompletedTask;
         var run = pipeline.RunAsync(source.ReadAsync(consumeCts.Token), abortCts.Token);
         try
         {
@@ -302,6 +316,56 @@ public sealed class KafkaAlertService
         _log.LogInformation("Stopped ({Exit}): read {Read}, classified {Classified}, not classified {NotClassified}, dead letters {Dead}, Parquet rows {Rows}, labels delivered {Labels}, commit failures {CommitFailures}",
             exit, Stats.ReadCount, Stats.ClassifiedCount, Stats.NotClassifiedCount, Stats.DeadLetterCount, ParquetRows, LabelsDelivered, CommitFailures);
         return exit;
+    }
+
+    /// <summary>
+    /// librdkafka's log lines of one client through the service's logger (one structured stream): errors and warnings at
+    /// their level, the rest at Debug; secrets masked; librdkafka's own timing and suppression counters dropped from the
+    /// text so repeats of the same failure are the same event for the repeat filter.
+    /// </summary>
+    private Action<LogMessage> KafkaLog(string client) => m =>
+    {
+        var level = m.Level switch
+        {
+            <= SyslogLevel.Error => LogLevel.Error,
+            SyslogLevel.Warning => LogLevel.Warning,
+            _ => LogLevel.Debug,
+        };
+        if (!_log.IsEnabled(level)) return;
+        _log.Log(level, "librdkafka {Client} {Facility}: {Message}", client, m.Facility, StableKafkaText(Mask(m.Message)));
+    };
+
+    /// <summary>A producer's librdkafka error events: a broker connection failure is already librdkafka's FAIL line (Debug here), the rest are warnings.</summary>
+    private Action<Error> KafkaErrors(string client) => e =>
+    {
+        if (e.Code == ErrorCode.Local_Transport) _log.LogDebug("Kafka {Client} error {Code}: {Reason}", client, e.Code, Mask(e.Reason));
+        else _log.LogWarning("Kafka {Client} error {Code}: {Reason}", client, e.Code, Mask(e.Reason));
+    };
+
+    /// <summary>librdkafka's text without the parts that change on every retry ("after 3ms in state CONNECT, 4 identical error(s) suppressed").</summary>
+    public static string StableKafkaText(string message) =>
+        System.Text.RegularExpressions.Regex.Replace(message, @"\s*\((?:after \d+ms in state (\w+))?(?:, )?(?:\d+ identical error\(s\) suppressed)?\)", m =>
+            m.Groups[1].Success ? $" (in state {m.Groups[1].Value})" : "");
+
+    /// <summary>Logs <see cref="LogProgress"/> every <paramref name="interval"/> until consuming stops.</summary>
+    private async Task ProgressLoopAsync(TimeSpan interval, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false)) LogProgress();
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>One progress line: alerts in, classified, not classified, dead-lettered, the committed offsets' sum and the consumer lag (when librdkafka's statistics gave it).</summary>
+    public void LogProgress()
+    {
+        var st = Stats;
+        long? lag = _lag.IsEmpty ? null : _lag.Where(kv => _assigned.ContainsKey(kv.Key)).Sum(kv => kv.Value);
+        _log.LogInformation("Progress: alerts in {Read}, classified {Classified}, not classified {NotClassified}, dead-lettered {DeadLettered}, committed offsets {Committed} over {Partitions} partitions, consumer lag {Lag}",
+            st.ReadCount, st.ClassifiedCount, st.NotClassifiedCount, st.DeadLetterCount, _lastCommitted.Values.Sum(), AssignedPartitions,
+            lag is { } l ? l : "unknown");
     }
 
     private CancellationTokenSource? _faultCts;
@@ -492,6 +556,7 @@ public sealed class KafkaAlertService
         {
             _assigned.TryRemove(k, out _);
             _metrics.ConsumerLag.RemoveLabelled(k.Topic, k.Partition.ToString());
+            _lag.TryRemove(k, out _);
         }
         _metrics.AssignedPartitions.Set(_assigned.Count);
         _log.LogInformation("Revoked {Count} partitions{Incremental} ({State}); committed {Commits}", parts.Count,
@@ -560,7 +625,11 @@ public sealed class KafkaAlertService
             _source!.Commit(offsets.Select(o => new TopicPartitionOffset(o.Partition.Topic, o.Partition.Partition, o.Offset)));
             _pipeline?.Stats.AddStage("commit", offsets.Count, clock);
             _tracker.MarkCommitted(offsets);
-            foreach (var o in offsets) _metrics.CommittedOffset.WithLabels(o.Partition.Topic, o.Partition.Partition.ToString()).Set(o.Offset);
+            foreach (var o in offsets)
+            {
+                _metrics.CommittedOffset.WithLabels(o.Partition.Topic, o.Partition.Partition.ToString()).Set(o.Offset);
+                _lastCommitted[o.Partition] = o.Offset;
+            }
             _metrics.Commits.WithLabels("ok").Inc();
             Committed?.Invoke(offsets);
         }
@@ -584,6 +653,9 @@ public sealed class KafkaAlertService
     {
         foreach (var (topic, partition, lag) in ConsumerStatistics.Lags(json))
             if (_assigned.ContainsKey(new TopicPartitionKey(topic, partition)))
+            {
                 _metrics.ConsumerLag.WithLabels(topic, partition.ToString()).Set(lag);
+                _lag[new TopicPartitionKey(topic, partition)] = lag;
+            }
     }
 }

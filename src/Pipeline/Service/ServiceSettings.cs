@@ -37,6 +37,10 @@ public sealed record ServiceSettings
 
     public required string ArchiveRoot { get; init; }
     public required string WriterId { get; init; }
+    /// <summary>Open Parquet files are closed (made durable, offsets committed) once the oldest is this old; zero: on every flush.</summary>
+    public TimeSpan ArchiveFileMaxAge { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>A Parquet file is closed once it reaches this many bytes.</summary>
+    public long ArchiveFileMaxBytes { get; init; } = 64L << 20;
 
     /// <summary>Label topic that receives every label ("all"), or null for none.</summary>
     public string? LabelsTopic { get; init; }
@@ -62,6 +66,10 @@ public sealed record ServiceSettings
     /// <summary>json (Serilog compact JSON, the default) or text.</summary>
     public string LogFormat { get; init; } = "json";
     public string LogLevel { get; init; } = "Information";
+    /// <summary>How often a running service logs a progress line (alerts in, classified, dead-lettered, committed, lag); zero: never.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Repeats of one event (template and property values) within this window are counted, not written; zero: all written.</summary>
+    public TimeSpan LogRepeatWindow { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Reads and validates the Alerts section.</summary>
     public static ServiceSettings FromConfiguration(IConfiguration root)
@@ -142,6 +150,8 @@ public sealed record ServiceSettings
             Limits = ReadLimits(c),
             ArchiveRoot = Path.GetFullPath(archiveRoot),
             WriterId = writerId,
+            ArchiveFileMaxAge = TimeSpan.FromSeconds(Int(c, "Archive:FileMaxAgeSeconds", 60, 0, 3600)),
+            ArchiveFileMaxBytes = (long)Int(c, "Archive:FileMaxMegabytes", 64, 1, 4096) << 20,
             LabelsTopic = NullIfEmpty(c["Labels:Topic"]),
             LabelRoutes = routes,
             DeadLetterTopic = NullIfEmpty(c["DeadLetter:Topic"]),
@@ -155,6 +165,8 @@ public sealed record ServiceSettings
             CheckTopics = Bool(c, "Kafka:CheckTopics", true),
             LogFormat = (c["Logging:Format"] ?? "json").ToLowerInvariant(),
             LogLevel = c["Logging:Level"] ?? "Information",
+            ProgressInterval = TimeSpan.FromSeconds(Int(c, "Logging:ProgressIntervalSeconds", 60, 0, 86_400)),
+            LogRepeatWindow = TimeSpan.FromSeconds(Int(c, "Logging:RepeatWindowSeconds", 30, 0, 86_400)),
         };
         if (s.LogFormat is not ("json" or "text"))
             throw new ServiceConfigurationException($"Alerts:Logging:Format={s.LogFormat}: use json (compact JSON for log shippers) or text (for people).");

@@ -29,11 +29,13 @@ public sealed class KafkaDeadLetterSink : IDeadLetterSink
     private readonly ConcurrentQueue<string> _errors = new();
     private long _inFlight;
 
-    public KafkaDeadLetterSink(IReadOnlyDictionary<string, string> producer, string topic, TimeSpan? flushTimeout = null)
+    /// <param name="log">Where librdkafka's log lines go (the service's logger); null drops them.</param>
+    /// <param name="errors">librdkafka's error events; null drops them.</param>
+    public KafkaDeadLetterSink(IReadOnlyDictionary<string, string> producer, string topic, TimeSpan? flushTimeout = null, Action<LogMessage>? log = null, Action<Error>? errors = null)
     {
         _topic = string.IsNullOrWhiteSpace(topic) ? throw new ArgumentException("Dead-letter topic name is empty (Kafka:DeadLetters:Topic).") : topic;
         _flushTimeout = flushTimeout ?? TimeSpan.FromSeconds(60);
-        _producer = new ProducerBuilder<string, byte[]>(KafkaLabelSink.ProducerConfigFor(producer)).Build();
+        _producer = new ProducerBuilder<string, byte[]>(KafkaLabelSink.ProducerConfigFor(producer)).SetLogHandler((_, m) => log?.Invoke(m)).SetErrorHandler((_, e) => errors?.Invoke(e)).Build();
     }
 
     public long Written { get; private set; }

@@ -14,6 +14,10 @@ public sealed record KafkaLabelSinkOptions
     public int SchemaId { get; init; }
     /// <summary>How long <see cref="KafkaLabelSink.FlushAsync"/> waits for acknowledgements before failing.</summary>
     public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Where librdkafka's log lines go (the service's logger); null drops them. Never librdkafka's own stderr printer.</summary>
+    public Action<LogMessage>? Log { get; init; }
+    /// <summary>librdkafka's error events (with a handler librdkafka does not also log them as ERROR lines); null drops them.</summary>
+    public Action<Error>? Errors { get; init; }
 }
 
 /// <summary>Deliveries failed: the sink is faulted; do not commit offsets, restart from the last committed ones.</summary>
@@ -45,7 +49,8 @@ public sealed class KafkaLabelSink : IClassificationSink
         _o = options;
         _encoder = new LabelAvroEncoder(options.Encoding, options.SchemaId);
         _producer = new ProducerBuilder<byte[], byte[]>(ProducerConfigFor(options.Producer))
-            .SetLogHandler((_, m) => { if (m.Level <= SyslogLevel.Warning) Console.Error.WriteLine($"kafka-labels {m.Level}: {m.Message}"); })
+            .SetLogHandler((_, m) => options.Log?.Invoke(m))
+            .SetErrorHandler((_, e) => options.Errors?.Invoke(e))
             .Build();
         _onDelivery = OnDelivery;
     }
@@ -74,6 +79,9 @@ public sealed class KafkaLabelSink : IClassificationSink
     public long Delivered => Interlocked.Read(ref _delivered);
     public long Failed => Interlocked.Read(ref _failed);
     public long InFlight => Interlocked.Read(ref _inFlight);
+
+    /// <summary>Raised on librdkafka's delivery thread for each label the brokers acknowledged, with its topic.</summary>
+    public event Action<string>? LabelDelivered;
 
     public ValueTask WriteAsync(IReadOnlyList<Classification> batch, CancellationToken cancellationToken = default)
     {
@@ -139,7 +147,11 @@ public sealed class KafkaLabelSink : IClassificationSink
             Interlocked.Increment(ref _failed);
             if (_errors.Count < 100) _errors.Enqueue($"{r.Topic}: {r.Error.Code} {r.Error.Reason}");
         }
-        else Interlocked.Increment(ref _delivered);
+        else
+        {
+            Interlocked.Increment(ref _delivered);
+            LabelDelivered?.Invoke(r.Topic);
+        }
         Interlocked.Decrement(ref _inFlight);
     }
 

@@ -20,6 +20,16 @@ public sealed record ParquetArchiveOptions
     /// <summary>A file is closed (made durable and visible) once it holds this many rows, even without a flush.</summary>
     public long FileMaxRows { get; init; } = 2_000_000;
 
+    /// <summary>
+    /// On the pipeline's periodic flush (<see cref="ParquetArchiveSink.FlushDueAsync"/>), open files are kept open
+    /// until the oldest is this old, then all are closed together; null closes them on every flush. Until they close,
+    /// their rows are not durable and no offset past them is committed: this is also the longest a commit waits.
+    /// </summary>
+    public TimeSpan? FileMaxAge { get; init; }
+
+    /// <summary>A file is closed once its written row groups reach this size, even without a flush.</summary>
+    public long FileMaxBytes { get; init; } = 64L << 20;
+
     public CompressionMethod Compression { get; init; } = CompressionMethod.Snappy;
 
     /// <summary>On first write to a partition, load the alert ids already archived there by any writer, so a
@@ -39,7 +49,7 @@ public sealed record ParquetArchiveOptions
 /// fsyncs it and renames it into place, so after it returns every row written so far is durable and visible.
 /// Re-delivered alerts (same survey and alert id) are dropped. Not thread-safe: one writer per pipeline.
 /// </summary>
-public sealed class ParquetArchiveSink : IClassificationSink
+public sealed class ParquetArchiveSink : IDeferringSink
 {
     private readonly ParquetArchiveOptions _o;
     private readonly Dictionary<(Survey, string), PartitionFile> _open = new();
@@ -73,6 +83,9 @@ public sealed class ParquetArchiveSink : IClassificationSink
     public long DuplicatesDropped { get; private set; }
     public long FilesCommitted { get; private set; }
     public IReadOnlyList<string> CommittedFiles => _committed;
+
+    /// <summary>Raised after a file was renamed into place (durable and visible), with its path and row count.</summary>
+    public event Action<string, long>? FileCommitted;
     private readonly List<string> _committed = new();
 
     public async ValueTask WriteAsync(IReadOnlyList<Classification> batch, CancellationToken cancellationToken = default)
@@ -88,7 +101,7 @@ public sealed class ParquetArchiveSink : IClassificationSink
             pf.Buffer.Add(c, now);
             RowsWritten++;
             if (pf.Buffer.Count >= _o.RowGroupRows) await WriteRowGroupAsync(pf, cancellationToken);
-            if (pf.RowsInFile >= _o.FileMaxRows) await CloseAsync(key, pf, cancellationToken);
+            if (pf.RowsInFile >= _o.FileMaxRows || (pf.RowsInFile > 0 && pf.Stream.Length >= _o.FileMaxBytes)) await CloseAsync(key, pf, cancellationToken);
         }
         // Row groups by time: partitions that receive little traffic still get their rows written out.
         foreach (var (key, pf) in _open.ToArray())
@@ -101,6 +114,27 @@ public sealed class ParquetArchiveSink : IClassificationSink
         foreach (var (key, pf) in _open.ToArray())
             await CloseAsync(key, pf, cancellationToken);
     }
+
+    /// <summary>
+    /// The periodic flush: with <see cref="ParquetArchiveOptions.FileMaxAge"/> set, closes every open file once the
+    /// oldest was opened that long ago (else keeps them open, their rows not yet durable); without it, as
+    /// <see cref="FlushAsync"/>.
+    /// </summary>
+    public async ValueTask FlushDueAsync(CancellationToken cancellationToken = default)
+    {
+        if (_o.FileMaxAge is { } age)
+        {
+            var now = _o.Clock.GetUtcNow();
+            if (!_open.Values.Any(pf => now - pf.OpenedAt >= age)) return;
+        }
+        await FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Rows are in files not yet renamed into place.</summary>
+    public bool HoldsUndurableRows => _open.Count > 0;
+
+    /// <summary>Files open now (not yet durable).</summary>
+    public int OpenFiles => _open.Count;
 
     public async ValueTask DisposeAsync() => await FlushAsync();
 
@@ -139,7 +173,7 @@ public sealed class ParquetArchiveSink : IClassificationSink
         writer.CustomMetadata = new Dictionary<string, string> { ["alerts.writer"] = _o.WriterId, [ArchiveSchema.VersionKey] = ArchiveSchema.Version };
         var buffer = _spareBuffers.Count > 0 ? _spareBuffers.Pop() : new ArchiveRowBuffer(Math.Min(_o.RowGroupRows, 1 << 16));
         buffer.Clear();
-        return new PartitionFile(final, temp, fs, writer, buffer);
+        return new PartitionFile(final, temp, fs, writer, buffer) { OpenedAt = _o.Clock.GetUtcNow() };
     }
 
     private async Task WriteRowGroupAsync(PartitionFile pf, CancellationToken ct)
@@ -161,6 +195,7 @@ public sealed class ParquetArchiveSink : IClassificationSink
         AtomicFile.Commit(pf.Stream, pf.TempPath, pf.FinalPath);
         FilesCommitted++;
         _committed.Add(pf.FinalPath);
+        FileCommitted?.Invoke(pf.FinalPath, pf.RowsInFile);
     }
 
     private sealed class PartitionFile(string finalPath, string tempPath, FileStream stream, ParquetWriter writer, ArchiveRowBuffer buffer)
@@ -171,5 +206,6 @@ public sealed class ParquetArchiveSink : IClassificationSink
         public ParquetWriter Writer { get; } = writer;
         public ArchiveRowBuffer Buffer { get; } = buffer;
         public long RowsInFile { get; set; }
+        public DateTimeOffset OpenedAt { get; init; }
     }
 }

@@ -65,6 +65,7 @@ public sealed class ServiceHarness : IDisposable
             ["Alerts:Labels:Topic"] = LabelTopic,
             ["Alerts:DeadLetter:Topic"] = DeadLetterTopic,
             ["Alerts:Pipeline:FlushIntervalMs"] = "200",
+            ["Alerts:Archive:FileMaxAgeSeconds"] = "1", // files kept open across flushes, closed within seconds
             ["Alerts:Pipeline:BatchSize"] = "32",
             ["Alerts:Pipeline:DecodeWorkers"] = "2",
             ["Alerts:Pipeline:ClassifyWorkers"] = "2",
@@ -81,11 +82,11 @@ public sealed class ServiceHarness : IDisposable
     /// <summary>An in-process service instance with its own models (as `alerts run` loads them: a pool of
     /// ClassifyWorkers instances) and metrics registry. <paramref name="configure"/> runs before the service starts
     /// (subscribe to its events there).</summary>
-    public Instance Start(ServiceSettings settings, Action<KafkaAlertService>? configure = null)
+    public Instance Start(ServiceSettings settings, Action<KafkaAlertService>? configure = null, Microsoft.Extensions.Logging.ILogger? log = null)
     {
         var classifier = KafkaAlertService.LoadClassifier(settings);
         var registry = Metrics.NewCustomRegistry();
-        var service = new KafkaAlertService(settings, classifier, new PipelineMetrics(registry));
+        var service = new KafkaAlertService(settings, classifier, new PipelineMetrics(registry), log);
         service.Committed += offsets => { foreach (var o in offsets) Committed.AddOrUpdate(o.Partition, o.Offset, (_, old) => Math.Max(old, o.Offset)); };
         configure?.Invoke(service);
         var stop = new CancellationTokenSource();
@@ -142,6 +143,7 @@ public sealed class ServiceHarness : IDisposable
             ["Alerts:Labels:Topic"] = LabelTopic,
             ["Alerts:DeadLetter:Topic"] = DeadLetterTopic,
             ["Alerts:Pipeline:FlushIntervalMs"] = "300",
+            ["Alerts:Archive:FileMaxAgeSeconds"] = "1",
             ["Alerts:Pipeline:BatchSize"] = "32",
             ["Alerts:Pipeline:DecodeWorkers"] = "2",
             ["Alerts:Pipeline:ChannelCapacity"] = "64",
