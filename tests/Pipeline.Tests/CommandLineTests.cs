@@ -9,9 +9,12 @@ namespace Alerts.Pipeline.Tests;
 public sealed class CommandLineTests
 {
     /// <summary>Runs <c>dotnet alerts.dll args</c> in the repository root.</summary>
-    internal static (int Code, string Out, string Err) Run(params string[] args)
+    internal static (int Code, string Out, string Err) Run(params string[] args) => RunIn(RepoPaths.Root, args);
+
+    /// <summary>Runs <c>dotnet alerts.dll args</c> in <paramref name="workingDirectory"/>.</summary>
+    internal static (int Code, string Out, string Err) RunIn(string workingDirectory, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoPaths.Root };
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "alerts.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";

@@ -43,4 +43,36 @@ public sealed class ReadmeCommandsTests
         Walk(Program.BuildRoot(), "alerts");
         Assert.True(undocumented.Count == 0, "no --help description: " + string.Join(", ", undocumented));
     }
+
+    /// <summary>
+    /// The README's first command, the main job, as a new user runs it (from a folder of their own): it exits 0 and its
+    /// summary accounts for every alert (decoded + dead letters = read, one Parquet row per alert) with the shipped model.
+    /// </summary>
+    [Fact]
+    public void The_READMEs_main_job_runs_and_its_summary_accounts_for_every_alert()
+    {
+        var readme = File.ReadAllText(RepoPaths.Of("README.md"));
+        var command = Regex.Match(readme, @"```bash\s*\n(dotnet run --project src/Pipeline -c Release -- [^\n]+)\n").Groups[1].Value;
+        Assert.False(string.IsNullOrEmpty(command), "README.md's first bash block is not `dotnet run --project src/Pipeline -c Release -- ...`");
+        var args = command["dotnet run --project src/Pipeline -c Release -- ".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var dir = Directory.CreateTempSubdirectory("alerts-main-job-").FullName;
+        try
+        {
+            var (code, stdout, stderr) = CommandLineTests.RunIn(dir, args);
+            Assert.True(code == 0, $"alerts {string.Join(' ', args)} exited {code}: {stderr}");
+            long Row(string name)
+            {
+                var m = Regex.Match(stdout, $@"│\s*{Regex.Escape(name)}\s*│\s*([\d,]+)");
+                Assert.True(m.Success, $"the summary has no '{name}' row:\n{stdout}");
+                return long.Parse(m.Groups[1].Value.Replace(",", ""));
+            }
+            long read = Row("alerts read"), decoded = Row("decoded"), dead = Row("dead letters"), written = Row("Parquet rows written");
+            Assert.True(read > 1000, $"only {read} alerts read");
+            Assert.Equal(read, decoded + dead);
+            Assert.Equal(read, written);
+            Assert.Contains("t2-ztf.deployed.ort", stdout);
+            Assert.NotEmpty(Directory.GetFiles(Path.Combine(dir, "out"), "*.parquet", SearchOption.AllDirectories));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
 }
