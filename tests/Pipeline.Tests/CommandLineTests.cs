@@ -12,18 +12,7 @@ public sealed class CommandLineTests
     internal static (int Code, string Out, string Err) Run(params string[] args) => RunIn(RepoPaths.Root, args);
 
     /// <summary>Runs <c>dotnet alerts.dll args</c> in <paramref name="workingDirectory"/>.</summary>
-    internal static (int Code, string Out, string Err) RunIn(string workingDirectory, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "alerts.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(2))) { p.Kill(entireProcessTree: true); Assert.Fail($"alerts {string.Join(' ', args)} did not exit in 2 minutes"); }
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    internal static (int Code, string Out, string Err) RunIn(string workingDirectory, params string[] args) => AlertsProcess.Run(args, workingDirectory);
 
     /// <summary>Every command that runs (no subcommands of its own), with its path from the root.</summary>
     internal static IEnumerable<(string[] Path, Command Command)> LeafCommands(Command c, string[] path)

@@ -78,15 +78,8 @@ public sealed class ConfigurationKeysTests
 
     private static (int Code, string Err) Run(string[] args, IDictionary<string, string>? env = null, string? workingDirectory = null)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? Path.GetTempPath() };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "alerts.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(1))) { p.Kill(true); Assert.Fail("alerts run did not stop"); }
-        return (p.ExitCode, stderr.Result + stdout.Result);
+        var (code, stdout, stderr) = AlertsProcess.Run(args, workingDirectory ?? Path.GetTempPath(), env, TimeSpan.FromMinutes(1));
+        return (code, stderr + stdout);
     }
 
     private static string[] ValidArgs() => ["run", .. Valid.Select(kv => $"--{kv.Key}={kv.Value}")];

@@ -13,14 +13,8 @@ public sealed class DecodeCommandTests : IDisposable
 
     private static (int Code, string[] Out, string[] Err) Run(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "alerts.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries), stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var (code, stdout, stderr) = AlertsProcess.Run(args);
+        return (code, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     [SharedDataFact]

@@ -151,18 +151,8 @@ public sealed class EvaluateCommandTests : IDisposable
         Assert.Equal(1, doc.RootElement[0].GetProperty("confusion").GetProperty("SNIa").GetProperty("SNIa").GetInt32());
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "alerts.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["COLUMNS"] = "200";
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) =>
+        AlertsProcess.Run(args, environment: new Dictionary<string, string> { ["COLUMNS"] = "200" });
 
     [Fact]
     public void Evaluate_LeavesOutTheObjectsATaggedModelWasTrainedOn_UnlessAskedToScoreThem()

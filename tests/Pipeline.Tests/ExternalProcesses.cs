@@ -20,6 +20,28 @@ public sealed class AlertsProcess : IDisposable
 
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "alerts.dll");
 
+    /// <summary>
+    /// Runs <c>dotnet alerts.dll args...</c> to the end (in <paramref name="workingDirectory"/>, else this process's
+    /// folder) and returns its exit code, stdout and stderr; fails the test when it outlives <paramref name="timeout"/>
+    /// (default 2 minutes).
+    /// </summary>
+    public static (int Code, string Out, string Err) Run(IEnumerable<string> args, string? workingDirectory = null,
+        IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workingDirectory is not null) psi.WorkingDirectory = workingDirectory;
+        psi.ArgumentList.Add(Dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        var limit = timeout ?? TimeSpan.FromMinutes(2);
+        if (!p.WaitForExit(limit)) { p.Kill(entireProcessTree: true); Assert.Fail($"alerts {string.Join(' ', args)} did not exit within {limit.TotalSeconds:0} s"); }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
     /// <summary>Starts <c>dotnet alerts.dll args...</c> in the repository root (where models/ and schemas/ are found).</summary>
     public static AlertsProcess Start(params string[] args)
     {
