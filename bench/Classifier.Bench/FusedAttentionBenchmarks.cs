@@ -26,7 +26,7 @@ public class FusedAttentionBenchmarks
         var rng = new Random(1);
         _features = Enumerable.Range(0, Alerts * Size).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
         _probabilities = new float[Alerts * 14];
-        var model = Compression.Onnx.OnnxModel.Load(onnx);
+        var model = global::Alerts.Onnx.OnnxModel.Load(onnx);
         _ortPath = Path.Combine(Path.GetTempPath(), $"t2-attn-ort-{Environment.ProcessId}.onnx");
         _fusedPath = Path.Combine(Path.GetTempPath(), $"t2-attn-fused-{Environment.ProcessId}.onnx");
         new Compression.Passes.AttentionLayoutPass().Apply(model, null).Save(_ortPath);

@@ -39,7 +39,7 @@ public class InferenceBenchmarks
         _tuned = new OnnxT2Classifier(onnx, new OnnxT2Options { MaxBatchSize = Batch });
         _naive = new InferenceSession(onnx);
         _fusedPath = Path.Combine(Path.GetTempPath(), $"t2-attn-layout-{Environment.ProcessId}.onnx");
-        new Compression.Passes.AttentionLayoutPass().Apply(Compression.Onnx.OnnxModel.Load(onnx), null).Save(_fusedPath);
+        new Compression.Passes.AttentionLayoutPass().Apply(global::Alerts.Onnx.OnnxModel.Load(onnx), null).Save(_fusedPath);
         _fused = new OnnxT2Classifier(_fusedPath, new OnnxT2Options { MaxBatchSize = Batch });
         // The model the service runs by default (ModelLocator): the compressed .ort `alerts compress` deployed.
         var deployed = Path.ChangeExtension(onnx, ".deployed.ort");

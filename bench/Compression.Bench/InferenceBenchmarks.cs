@@ -1,6 +1,6 @@
 using Alerts.Compression;
 using Alerts.Compression.Evaluation;
-using Alerts.Compression.Onnx;
+using Alerts.Onnx;
 using Alerts.Compression.Passes;
 using BenchmarkDotNet.Attributes;
 using Microsoft.ML.OnnxRuntime;

@@ -1,5 +1,5 @@
 using Alerts.Compression;
-using Alerts.Compression.Onnx;
+using Alerts.Onnx;
 using Alerts.Compression.Passes;
 using BenchmarkDotNet.Running;
 

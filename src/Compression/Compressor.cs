@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Alerts.Compression.Evaluation;
-using Alerts.Compression.Onnx;
+using Alerts.Onnx;
 using Alerts.Compression.Passes;
 using Microsoft.ML.OnnxRuntime;
 

@@ -1,5 +1,5 @@
 using Alerts.Compression.Evaluation;
-using Alerts.Compression.Onnx;
+using Alerts.Onnx;
 using Alerts.Compression.Passes;
 
 namespace Alerts.Compression;

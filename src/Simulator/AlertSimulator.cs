@@ -2,7 +2,7 @@ using Alerts.Avro;
 using System.Formats.Tar;
 using System.IO.Compression;
 using Alerts.Core;
-using Alerts.Ingest.Tables;
+using Alerts.Tables;
 using Alerts.Simulator.Alerts;
 using Alerts.Simulator.Avro;
 using Alerts.Simulator.Physics;

@@ -1,4 +1,5 @@
 using Alerts.Compression.Evaluation;
+using Alerts.Onnx;
 using CsCheck;
 
 namespace Alerts.Compression.Tests;

@@ -1,6 +1,6 @@
 using Alerts.Compression.Evaluation;
-using Alerts.Compression.Onnx;
-using Alerts.Compression.Onnx.Proto;
+using Alerts.Onnx;
+using Alerts.Onnx.Proto;
 using Alerts.Compression.Passes;
 using Alerts.OrtKernels;
 using Microsoft.ML.OnnxRuntime;

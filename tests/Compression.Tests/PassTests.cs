@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using Alerts.Compression.Evaluation;
-using Alerts.Compression.Onnx;
+using Alerts.Onnx;
 using Alerts.Compression.Passes;
 
 namespace Alerts.Compression.Tests;

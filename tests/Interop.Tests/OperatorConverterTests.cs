@@ -210,8 +210,8 @@ public class OperatorConverterTests
         g.Io([x], [y]);
         var onnx = TfLiteToOnnx.Convert(TfLiteModel.Parse(g.Build()));
         Close(Seq(6), ReferenceCheck.Run(onnx.ToBytes(), Seq(6), [2, 3]));
-        var shapeInit = onnx.Graph.Initializer.Single(t => t.DataType == Compression.Onnx.Tensors.Int64);
-        Assert.Equal([3L, -1L], Compression.Onnx.Tensors.ToInt64s(shapeInit));
+        var shapeInit = onnx.Graph.Initializer.Single(t => t.DataType == Alerts.Onnx.Tensors.Int64);
+        Assert.Equal([3L, -1L], Alerts.Onnx.Tensors.ToInt64s(shapeInit));
     }
 
     [Fact]

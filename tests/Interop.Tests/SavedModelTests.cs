@@ -1,4 +1,4 @@
-using Alerts.Compression.Evaluation;
+using Alerts.Onnx;
 using Alerts.Interop.TfCheckpoint;
 using Alerts.Interop.TfLite;
 using Alerts.Tests.Shared;

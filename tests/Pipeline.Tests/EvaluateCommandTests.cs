@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Alerts.Classifier;
-using Alerts.Compression.Onnx;
+using Alerts.Onnx;
 using Alerts.Core;
 using Alerts.Pipeline.Commands;
 using Alerts.Tests.Shared;
@@ -166,7 +166,7 @@ public sealed class EvaluateCommandTests : IDisposable
 
         var tagged = Path.Combine(_tmp, "tagged.onnx");
         var model = OnnxModel.Load(RepoPaths.Of("models", "t2-ztf.onnx"));
-        model.Proto.MetadataProps.Add(new Alerts.Compression.Onnx.Proto.StringStringEntryProto { Key = TrainingObjects.MetadataKey, Value = "md5-first-hex:01234567" });
+        model.Proto.MetadataProps.Add(new Alerts.Onnx.Proto.StringStringEntryProto { Key = TrainingObjects.MetadataKey, Value = "md5-first-hex:01234567" });
         model.Save(tagged);
         // The same objects as a real labelled set would list them (a set column, no simulator parameters): the rule applies.
         var realLabels = Path.Combine(_tmp, "labels-real.csv");

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Alerts.Core;
-using Alerts.Ingest.Tables;
+using Alerts.Tables;
 using CsCheck;
 using Parquet;
 using Parquet.Schema;

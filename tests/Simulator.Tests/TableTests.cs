@@ -1,5 +1,5 @@
 using Alerts.Core;
-using Alerts.Ingest.Tables;
+using Alerts.Tables;
 
 namespace Alerts.Simulator.Tests;
 

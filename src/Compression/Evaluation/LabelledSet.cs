@@ -1,3 +1,5 @@
+using Alerts.Onnx;
+
 namespace Alerts.Compression.Evaluation;
 
 /// <summary>

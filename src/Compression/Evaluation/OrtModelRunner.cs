@@ -1,7 +1,7 @@
 using Alerts.OrtKernels;
 using System.Diagnostics;
-using Alerts.Compression.Onnx;
-using Alerts.Compression.Onnx.Proto;
+using Alerts.Onnx;
+using Alerts.Onnx.Proto;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 

@@ -1,6 +1,6 @@
 using Alerts.Compression.Evaluation;
-using Alerts.Compression.Onnx;
-using Alerts.Compression.Onnx.Proto;
+using Alerts.Onnx;
+using Alerts.Onnx.Proto;
 
 namespace Alerts.Compression.Passes;
 

@@ -1,4 +1,4 @@
-using Alerts.Compression.Evaluation;
+using Alerts.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Alerts.Interop.TfLite;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Alerts.Compression.Onnx;
+using Alerts.Onnx;
 using Alerts.Core;
 
 namespace Alerts.Interop.TfLite;
@@ -64,7 +64,7 @@ public static class TfLiteImporter
     }
 
     private static void AddMetadata(OnnxModel m, string key, string value) =>
-        m.Proto.MetadataProps.Add(new Compression.Onnx.Proto.StringStringEntryProto { Key = key, Value = value });
+        m.Proto.MetadataProps.Add(new Alerts.Onnx.Proto.StringStringEntryProto { Key = key, Value = value });
 
     private static string Card(string path, int size, string sha, TfLiteModel model, OnnxModel onnx, TfLiteImportOptions options, List<string> notes, Dictionary<string, int> counts)
     {

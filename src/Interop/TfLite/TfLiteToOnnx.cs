@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using Alerts.Compression.Onnx;
-using Alerts.Compression.Onnx.Proto;
+using Alerts.Onnx;
+using Alerts.Onnx.Proto;
 
 namespace Alerts.Interop.TfLite;
 
@@ -40,7 +40,7 @@ public sealed record TfLiteImportOptions
 }
 
 /// <summary>
-/// Converts the main subgraph of a TFLite model into an ONNX graph (opset 17) built with the Compression project's
+/// Converts the main subgraph of a TFLite model into an ONNX graph (opset 17) built with the Onnx library's
 /// <see cref="OnnxModel"/>. TFLite int32 shape tensors become int64 (what ONNX shape ops use); layouts stay as
 /// TFLite has them (NHWC), with transposes only around CONV_2D. The batch dimension stays dynamic.
 /// Operators outside <see cref="Supported"/> make the import fail with a message that names each of them.

@@ -177,7 +177,7 @@ internal static class ClassifierInputs
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: light-curve table not found", path);
         var list = new List<ObjectLightCurve>();
         // Which columns were taken as what goes to stderr, so a table in a survey's own names can be checked at a glance.
-        foreach (var (id, lc) in Alerts.Ingest.Tables.LightCurveTableReader.Read(path, survey, columns => Console.Error.WriteLine(columns)))
+        foreach (var (id, lc) in Alerts.Tables.LightCurveTableReader.Read(path, survey, columns => Console.Error.WriteLine(columns)))
         {
             lc.SortByTime();
             list.Add(new ObjectLightCurve(id, lc));

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Alerts.Compression;
-using Alerts.Compression.Onnx;
+using Alerts.Onnx;
 using Spectre.Console;
 
 namespace Alerts.Pipeline.Commands;

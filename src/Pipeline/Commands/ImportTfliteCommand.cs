@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Alerts.Compression.Evaluation;
+using Alerts.Onnx;
 using Alerts.Interop.TfLite;
 using Spectre.Console;
 

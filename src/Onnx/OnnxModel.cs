@@ -1,7 +1,7 @@
-using Alerts.Compression.Onnx.Proto;
+using Alerts.Onnx.Proto;
 using Google.Protobuf;
 
-namespace Alerts.Compression.Onnx;
+namespace Alerts.Onnx;
 
 /// <summary>
 /// An ONNX model held as its protobuf (<see cref="ModelProto"/>) plus a small graph API over it: initializers by

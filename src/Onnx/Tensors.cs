@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
-using Alerts.Compression.Onnx.Proto;
+using Alerts.Onnx.Proto;
 using Google.Protobuf;
 
-namespace Alerts.Compression.Onnx;
+namespace Alerts.Onnx;
 
 /// <summary>Conversions between <see cref="TensorProto"/> and .NET arrays (little-endian raw_data, as ONNX stores it).</summary>
 public static class Tensors

@@ -5,7 +5,7 @@ using Parquet;
 using Parquet.Data;
 using Parquet.Schema;
 
-namespace Alerts.Ingest.Tables;
+namespace Alerts.Tables;
 
 /// <summary>One row of the light-curve table (see docs in /work/briefs/tables.md and src/Simulator/README.md).</summary>
 public readonly record struct LightCurveRow(string ObjectId, double Mjd, Band Band, double Flux, double FluxErr, double Mag, double MagErr, bool Detected);

@@ -2,7 +2,7 @@ using System.IO.Compression;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Alerts.Compression.Evaluation;
+namespace Alerts.Onnx;
 
 /// <summary>An array read from a NumPy .npy file: shape plus data as float32 or int64.</summary>
 public sealed record NpyArray(int[] Shape, float[]? Floats, long[]? Longs)

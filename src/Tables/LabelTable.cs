@@ -4,7 +4,7 @@ using Parquet;
 using Parquet.Data;
 using Parquet.Schema;
 
-namespace Alerts.Ingest.Tables;
+namespace Alerts.Tables;
 
 /// <summary>One label row: object id, t2 class name, survey, redshift (NaN for Galactic) and true parameters.</summary>
 public sealed record LabelRow(string ObjectId, string Class, string Survey, double Redshift, IReadOnlyDictionary<string, double> Parameters);
