@@ -60,9 +60,7 @@ public sealed class T2Evaluation
         {
             int support = 0, predicted = 0, correct = _confusion[c, c];
             for (int k = 0; k < T2Classes.Count; k++) { support += _confusion[c, k]; predicted += _confusion[k, c]; }
-            double recall = support == 0 ? double.NaN : (double)correct / support;
-            double precision = predicted == 0 ? 0 : (double)correct / predicted;
-            double f1 = support == 0 ? double.NaN : (precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall));
+            var (recall, precision, f1) = ConfusionScores.Of(support, predicted, correct);
             list.Add(new ClassMetrics(T2Classes.Names[c], support, predicted, correct, recall, precision, recall, f1));
         }
         return list;

@@ -1,5 +1,18 @@
 namespace Alerts.Core;
 
+/// <summary>Recall, precision and F1 of one class (or family) from its confusion counts: the one definition every evaluation uses.</summary>
+public static class ConfusionScores
+{
+    /// <summary>Recall NaN without true members; precision 0 when nothing was predicted; F1 NaN without true members, else 0 when recall and precision are both 0.</summary>
+    public static (double Recall, double Precision, double F1) Of(int support, int predicted, int correct)
+    {
+        double recall = support == 0 ? double.NaN : (double)correct / support;
+        double precision = predicted == 0 ? 0 : (double)correct / predicted;
+        double f1 = support == 0 ? double.NaN : (precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall));
+        return (recall, precision, f1);
+    }
+}
+
 /// <summary>Metrics of one scored family in a <see cref="RealSkyMetrics"/> evaluation.</summary>
 public sealed record FamilyMetrics(string Name, int Support, int Predicted, int Correct, double Recall, double Precision, double F1);
 
@@ -169,9 +182,7 @@ public sealed class RealSkyMetrics
             int support = 0, predicted = 0, correct = _confusion[f, f];
             for (int k = 0; k <= ScoredCount; k++) support += _confusion[f, k];
             for (int t = 0; t < ScoredCount; t++) predicted += _confusion[t, f];
-            double recall = support == 0 ? double.NaN : (double)correct / support;
-            double precision = predicted == 0 ? 0 : (double)correct / predicted;
-            double f1 = support == 0 ? double.NaN : (precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall));
+            var (recall, precision, f1) = ConfusionScores.Of(support, predicted, correct);
             list.Add(new FamilyMetrics(FamilyNames[f], support, predicted, correct, recall, precision, f1));
         }
         return list;
