@@ -48,7 +48,7 @@ public sealed record ReliabilityBin(double Lower, double Upper, int Count, doubl
 /// </summary>
 public sealed class RealSkyMetrics
 {
-    /// <summary>The five scored families, in report order, then "other".</summary>
+    /// <summary>The five scored families (<see cref="ClassFamilies.Scored"/>, SN Ia family named "SNIa"), then "other".</summary>
     public static readonly string[] FamilyNames = ["SNIa", "SNII", "SNIbc", "SLSN-I", "TDE", "other"];
 
     /// <summary>Number of scored families (<see cref="FamilyNames"/> without "other").</summary>
@@ -62,21 +62,9 @@ public sealed class RealSkyMetrics
 
     private const int Ia = 0;
 
-    // t2 class → family index (0-4 scored, 5 = other); the SN Ia family holds the Ia subtypes.
-    private static readonly int[] FamilyOfClass = BuildFamilies();
-
-    private static int[] BuildFamilies()
-    {
-        var map = new int[T2Classes.Count];
-        Array.Fill(map, Other);
-        foreach (var (name, family) in new (string, int)[] { ("SNIa", 0), ("SNIax", 0), ("SNIa-91bg", 0), ("SNII", 1), ("SNIbc", 2), ("SLSN-I", 3), ("TDE", 4) })
-        {
-            int c = T2Classes.IndexOf(name);
-            if (c < 0) throw new InvalidOperationException($"t2 class {name} is missing from T2Classes.Names");
-            map[c] = family;
-        }
-        return map;
-    }
+    // t2 class → family index (0-4 scored, in ClassFamilies.Scored order, 5 = other).
+    private static readonly int[] FamilyOfClass =
+        [.. Enumerable.Range(0, T2Classes.Count).Select(c => ClassFamilies.FamilyOf(c) is var f && f >= 0 ? f : Other)];
 
     private readonly int[,] _confusion = new int[ScoredCount, ScoredCount + 1];
     private readonly int[] _binCount = new int[Bins];
